@@ -1,0 +1,24 @@
+import type { Knex } from 'knex';
+import * as initialSchema from './20261124000100_initial_schema.js';
+import * as passwordHash255 from './20261124000200_password_hash_255.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Migrations listed explicitly, in order. An explicit list works the same from TypeScript
+ * sources (tests) and compiled JavaScript (containers), where a directory scan would need to
+ * know the file extension.
+ */
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261124000100_initial_schema', initialSchema],
+  ['20261124000200_password_hash_255', passwordHash255],
+];
+
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: () => Promise.resolve([...migrations]),
+  getMigrationName: ([name]) => name,
+  getMigration: ([, migration]) => Promise.resolve(migration),
+};

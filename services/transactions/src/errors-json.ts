@@ -1,0 +1,29 @@
+import type Koa from 'koa';
+import { toAppError } from '../../shared/src/errors.js';
+import type { Logger } from '../../shared/src/logger.js';
+
+/** Renders every error as `{"error":{"code","message"}}`; 5xx details only go to the log. */
+export function jsonErrors(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { code: 'not_found', message: 'Ressource introuvable.' } };
+      }
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.status >= 500) logger.error({ err }, 'request failed');
+      ctx.status = appError.status;
+      ctx.body = {
+        error: {
+          code: appError.code,
+          message: appError.message,
+          ...(appError.details ? { details: appError.details } : {}),
+          requestId: ctx.state.requestId as string,
+        },
+      };
+      if (appError.status === 503) ctx.set('Retry-After', '5');
+    }
+  };
+}
