@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { kdf, verify, viewParams } from 'scrypt-kdf';
+import * as scryptModule from 'scrypt-kdf';
+
+// scrypt-kdf's runtime exports one default class while its typings declare named functions:
+// take the class from `default` and give it the declared function types.
+const Scrypt = (scryptModule as unknown as { default: typeof scryptModule }).default;
 import type { ScryptParams } from './config.js';
 import { Limiter } from './limiter.js';
 
@@ -27,14 +31,14 @@ export function createPasswordHasher(
 ): PasswordHasher {
   const limiter = new Limiter(limits.concurrency || availableParallelism(), limits.maxQueue, limits.maxWaitMs);
   const hash = (password: string) =>
-    limiter.run(async () => Buffer.from(await kdf(password, params)).toString('base64'));
+    limiter.run(async () => Buffer.from(await Scrypt.kdf(password, params)).toString('base64'));
   return {
     hash,
     verify: (stored, password) =>
       limiter.run(async () => {
         const key = Buffer.from(stored, 'base64');
         try {
-          return await verify(key, password);
+          return await Scrypt.verify(key, password);
         } catch {
           // A malformed stored hash (e.g. a legacy format) never matches.
           return false;
@@ -42,7 +46,7 @@ export function createPasswordHasher(
       }),
     needsRehash(stored) {
       try {
-        const current = viewParams(Buffer.from(stored, 'base64'));
+        const current = Scrypt.viewParams(Buffer.from(stored, 'base64'));
         return current.logN !== params.logN || current.r !== params.r || current.p !== params.p;
       } catch {
         return true;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261124000100_initial_schema.js';
 import * as passwordHash255 from './20261124000200_password_hash_255.js';
+import * as accountsTransfersJournal from './20261124000300_accounts_transfers_journal.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261124000100_initial_schema', initialSchema],
   ['20261124000200_password_hash_255', passwordHash255],
+  ['20261124000300_accounts_transfers_journal', accountsTransfersJournal],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -1,0 +1,71 @@
+// `npm start`: runs the transactions service and the web service natively on SQLite (web on
+// http://localhost:5000), prints their JSON logs as readable lines, and stops both on Ctrl-C.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const common = {
+  ...process.env,
+  NODE_ENV: process.env.NODE_ENV ?? 'development',
+  DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite:///./data/transactions.db',
+};
+const transactionsPort = process.env.TRANSACTIONS_PORT ?? '5100';
+const services = [
+  {
+    name: 'transactions',
+    entry: 'dist/services/transactions/src/server.js',
+    env: { ...common, HOST: '127.0.0.1', PORT: transactionsPort },
+  },
+  {
+    name: 'web',
+    entry: 'dist/services/web/src/server.js',
+    env: { ...common, PORT: process.env.PORT ?? '5000', TRANSACTIONS_URL: `http://127.0.0.1:${transactionsPort}` },
+  },
+];
+
+const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const SKIP = new Set(['level', 'time', 'msg', 'name', 'service', 'pid', 'hostname']);
+
+function pretty(name, line) {
+  try {
+    const entry = JSON.parse(line);
+    const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
+    const extra = Object.entries(entry)
+      .filter(([key]) => !SKIP.has(key))
+      .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : value}`)
+      .join(' ');
+    return `${time} ${LEVELS[entry.level] ?? entry.level} [${name}] ${entry.msg ?? ''} ${extra}`.trimEnd();
+  } catch {
+    return `[${name}] ${line}`;
+  }
+}
+
+let stopping = false;
+const children = services.map(({ name, entry, env }) => {
+  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(pretty(name, line)));
+  }
+  child.on('exit', (code, signal) => {
+    console.log(`[${name}] exited (${signal ?? code})`);
+    if (!stopping) stop(code === 0 ? 1 : code ?? 1);
+  });
+  return child;
+});
+
+function stop(exitCode = 0) {
+  if (stopping) return;
+  stopping = true;
+  let running = children.filter((c) => c.exitCode === null && c.signalCode === null).length;
+  if (running === 0) process.exit(exitCode);
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.once('exit', () => {
+      running -= 1;
+      if (running === 0) process.exit(exitCode);
+    });
+    child.kill('SIGTERM');
+  }
+}
+
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));

@@ -1,0 +1,50 @@
+import type Koa from 'koa';
+import { AppError, isDbUnavailable, toAppError } from '../../shared/src/errors.js';
+import type { Logger } from '../../shared/src/logger.js';
+import type { Render } from './render.js';
+
+const HEADINGS: Record<number, string> = {
+  400: 'Requête invalide',
+  401: 'Authentification requise',
+  403: 'Accès refusé',
+  404: 'Page introuvable',
+  405: 'Méthode non autorisée',
+  409: 'Conflit',
+  413: 'Requête trop volumineuse',
+  415: 'Format non pris en charge',
+  422: 'Données invalides',
+  429: 'Trop de tentatives',
+  503: 'Service momentanément indisponible',
+};
+
+/**
+ * Renders every error as a friendly HTML page with its request id. 5xx internals are logged,
+ * never shown; a database outage becomes a 503 the user can retry.
+ */
+export function htmlErrors(logger: Logger, render: Render): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'not_found', 'La page demandée n’existe pas.');
+      }
+    } catch (err) {
+      let appError = toAppError(err);
+      if (appError.status === 500 && isDbUnavailable(err)) {
+        appError = new AppError(503, 'db_unavailable', 'La base de données ne répond pas pour le moment. Réessayez dans quelques instants.');
+      }
+      if (appError.status >= 500) logger.error({ err }, 'request failed');
+      if (appError.status === 503 || appError.status === 429) ctx.set('Retry-After', appError.status === 503 ? '5' : '60');
+      const heading = HEADINGS[appError.status] ?? 'Erreur interne';
+      try {
+        render(ctx, 'error.html', { title: heading, page: 'error', status: appError.status, heading, message: appError.message }, appError.status);
+      } catch (renderErr) {
+        // The session store itself may be what failed (database down): answer without it.
+        logger.error({ err: renderErr }, 'error page could not be rendered');
+        ctx.status = appError.status;
+        ctx.type = 'text/plain; charset=utf-8';
+        ctx.body = `${heading} — ${appError.message} (réf. ${String(ctx.state.requestId)})`;
+      }
+    }
+  };
+}
