@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Create compose/.env.<target> from compose/.env.<target>.example when it does not exist, and fill
-# SECRET_KEY and SERVICE_SIGNING_SECRET with fresh random values (64 hex characters) whenever they are
-# empty or still a placeholder. Existing real secrets are kept, so sessions survive a redeployment.
+# Create compose/.env.<target> from compose/.env.<target>.example when it does not exist, then replace
+# every secret placeholder still in it (change-me-…, CHANGE_ME…) by a fresh random value of 64 hex
+# characters: SECRET_KEY, SERVICE_SIGNING_SECRET, the database password... The same placeholder gets
+# the same value everywhere, so POSTGRES_PASSWORD and the password inside DATABASE_URL stay equal.
+# Real values already in the file are kept (sessions survive a redeployment); IMAGE_NAME / IMAGE_TAG
+# lines are left alone (the deployment passes those from its parameters).
 # Usage: scripts/ci/prepare-env.sh uat|prod
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,26 +26,20 @@ if [[ ! -f "$env_file" ]]; then
   echo "prepare-env: created $env_file from $example"
 fi
 
-# A value is a placeholder when empty or when it says so (change-me, changeme, replace..., <...>).
-is_placeholder() {
-  local value="${1,,}"
-  [[ -z "$value" || "$value" == *change*me* || "$value" == *replace* || "$value" == *placeholder* || "$value" == "<"*">" ]]
-}
+placeholder_re='(change-me|CHANGE_ME)[A-Za-z0-9_-]*'
+mapfile -t placeholders < <(grep -vE '^[[:space:]]*(#|IMAGE_NAME=|IMAGE_TAG=)' "$env_file" | grep -oE "$placeholder_re" | sort -u || true)
+for placeholder in "${placeholders[@]}"; do
+  secret="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  sed -i -E "/^[[:space:]]*(#|IMAGE_NAME=|IMAGE_TAG=)/! s/${placeholder}/${secret}/g" "$env_file"
+  keys="$(grep -E "=.*${secret}" "$env_file" | cut -d= -f1 | paste -sd, -)"
+  echo "prepare-env: generated a secret for ${keys} in $env_file"
+done
+[[ ${#placeholders[@]} -gt 0 ]] || echo "prepare-env: no placeholder left in $env_file, existing values kept"
 
 for key in SECRET_KEY SERVICE_SIGNING_SECRET; do
-  current="$(sed -n "s/^${key}=//p" "$env_file" | tail -n 1)"
-  current="${current%\"}"
-  current="${current#\"}"
-  if is_placeholder "$current"; then
-    secret="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
-    if grep -q "^${key}=" "$env_file"; then
-      sed -i "s/^${key}=.*/${key}=${secret}/" "$env_file"
-    else
-      printf '%s=%s\n' "$key" "$secret" >>"$env_file"
-    fi
-    echo "prepare-env: generated $key in $env_file"
-  else
-    echo "prepare-env: kept the existing $key of $env_file"
-  fi
+  grep -qE "^${key}=.{32,}" "$env_file" || {
+    echo "prepare-env: $key missing or shorter than 32 characters in $env_file" >&2
+    exit 1
+  }
 done
 chmod 600 "$env_file"
