@@ -19,7 +19,10 @@ export async function freshDatabase(kind: DbKind): Promise<{ url: string; cleanu
  * Declares the same suite once per database kind. `setup` gets a fresh database before the suite
  * and the Knex instance is destroyed after it.
  */
-export function describeEachDatabase(title: string, body: (ctx: { kind: DbKind; db: () => Knex; url: () => string }) => void): void {
+export function describeEachDatabase(
+  title: string,
+  body: (ctx: { kind: DbKind; db: () => Knex; url: () => string }) => void,
+): void {
   for (const kind of DB_KINDS) {
     describe(`${title} [${kind}]`, function () {
       this.timeout(60_000);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +17,25 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
-async function start() {
+async function start(persistent = false): Promise<{ pg: EmbeddedPostgres; port: number; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'fintech-pg-'));
+  // When running as root the server runs as a dedicated user, which must be able to write here.
+  chmodSync(dir, 0o777);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     user: 'bank',
     password: 'bank',
     port,
-    persistent: false,
+    // Non-persistent servers delete their data directory when stopped.
+    persistent,
     // Postgres refuses to run as root; CI runs as root, so let the library use a dedicated user.
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     onLog: () => {},
@@ -60,4 +65,27 @@ export async function stopPostgres(): Promise<void> {
   starting = undefined;
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A separate PostgreSQL server that a test may stop and start again (database outage tests),
+ * without disturbing the shared one.
+ */
+export async function startOwnPostgres(): Promise<{
+  url: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  destroy(): Promise<void>;
+}> {
+  const own = await start(true);
+  await own.pg.createDatabase('outage');
+  return {
+    url: `postgresql://bank:bank@127.0.0.1:${own.port}/outage`,
+    stop: () => own.pg.stop(),
+    restart: () => own.pg.start(),
+    async destroy() {
+      await own.pg.stop().catch(() => {});
+      rmSync(own.dir, { recursive: true, force: true });
+    },
+  };
 }

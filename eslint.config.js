@@ -1,0 +1,43 @@
+// ESLint flat config: typescript-eslint's recommended rules plus eslint-plugin-security, whose
+// findings also feed the SAST report (scripts/ci/sast.sh).
+import js from '@eslint/js';
+import security from 'eslint-plugin-security';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'reports/', 'zap-reports/', 'coverage/', 'data/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  security.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        AbortSignal: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Object keys here come from our own constants, not from user input.
+      'security/detect-object-injection': 'off',
+    },
+  },
+  {
+    files: ['k6/**/*.js'],
+    languageOptions: { globals: { __VU: 'readonly', __ITER: 'readonly', __ENV: 'readonly' } },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-expressions': 'off',
+      // Tests build throw-away paths under the OS temp dir.
+      'security/detect-non-literal-fs-filename': 'off',
+    },
+  },
+);
