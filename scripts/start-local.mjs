@@ -47,7 +47,7 @@ const children = services.map(({ name, entry, env }) => {
   }
   child.on('exit', (code, signal) => {
     console.log(`[${name}] exited (${signal ?? code})`);
-    if (!stopping) stop(code === 0 ? 1 : code ?? 1);
+    if (!stopping) stop(code === 0 ? 1 : (code ?? 1));
   });
   return child;
 });

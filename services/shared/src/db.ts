@@ -58,7 +58,12 @@ export function createDb(url: string): Knex {
         afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) =>
           runPragmas(
             conn,
-            ['PRAGMA journal_mode=WAL', `PRAGMA busy_timeout=${SQLITE_BUSY_TIMEOUT_MS}`, 'PRAGMA foreign_keys=ON', 'PRAGMA synchronous=NORMAL'],
+            [
+              'PRAGMA journal_mode=WAL',
+              `PRAGMA busy_timeout=${SQLITE_BUSY_TIMEOUT_MS}`,
+              'PRAGMA foreign_keys=ON',
+              'PRAGMA synchronous=NORMAL',
+            ],
             done,
           ),
       },

@@ -8,12 +8,7 @@ export class AppError extends Error {
   readonly expose: boolean;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'AppError';
     this.status = status;
@@ -32,8 +27,7 @@ export const conflict = (code: string, message: string) => new AppError(409, cod
 export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(422, code, message, details);
 export const tooManyRequests = (code: string, message: string) => new AppError(429, code, message);
-export const serviceUnavailable = (code: string, message: string) =>
-  new AppError(503, code, message);
+export const serviceUnavailable = (code: string, message: string) => new AppError(503, code, message);
 
 interface HttpLikeError {
   status?: unknown;
@@ -71,7 +65,18 @@ export function isDbUnavailable(err: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
   return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003', 'SQLITE_CANTOPEN'].includes(code) ||
-    /Knex: Timeout acquiring a connection|Connection terminated|connect ECONNREFUSED/i.test(message)
+    [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'ETIMEDOUT',
+      'ECONNRESET',
+      '57P01',
+      '57P03',
+      '08006',
+      '08001',
+      '08003',
+      'SQLITE_CANTOPEN',
+    ].includes(code) || /Knex: Timeout acquiring a connection|Connection terminated|connect ECONNREFUSED/i.test(message)
   );
 }

@@ -21,7 +21,10 @@ export function requestIdAndLogging(logger: Logger, appColor: string): Koa.Middl
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         // Health probes run every few seconds: keep them out of the info log.
         const level = ['/health', '/ready'].includes(ctx.path) && ctx.status < 400 ? 'debug' : 'info';
-        logger[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+        logger[level](
+          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
+          'request',
+        );
       }
     });
   };

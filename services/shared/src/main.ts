@@ -6,7 +6,10 @@ function packageVersion(): string {
   // package.json sits at the project root, above both src/ and dist/services/<name>/src.
   for (const relative of ['../../../package.json', '../../../../package.json']) {
     try {
-      const json = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const json = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (json.name === 'fintech-test' && json.version) return json.version;
     } catch {
       // try the next location
@@ -19,7 +22,10 @@ function packageVersion(): string {
  * Entry point shared by the two server files: validated config (a bad variable stops the process
  * with a message naming it), one logger, and any start-up failure logged before exiting 1.
  */
-export async function runMain(service: ServiceName, start: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
+export async function runMain(
+  service: ServiceName,
+  start: (config: Config, logger: Logger) => Promise<void>,
+): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(service, process.env, packageVersion());

@@ -24,7 +24,10 @@ export async function migrateWithRetry(db: Knex, logger: Logger, retry: RetryOpt
       return;
     } catch (err) {
       if (attempt >= retry.attempts) throw err;
-      logger.warn({ attempt, retryInMs: delay, err: (err as Error).message }, 'database not ready, retrying migrations');
+      logger.warn(
+        { attempt, retryInMs: delay, err: (err as Error).message },
+        'database not ready, retrying migrations',
+      );
       await sleep(delay);
       delay = Math.min(delay * 2, retry.maxDelayMs);
     }

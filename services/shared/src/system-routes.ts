@@ -16,7 +16,10 @@ export function systemRoutes(config: Config, db: Knex): Router {
     } catch {
       ctx.status = 503;
       ctx.set('Retry-After', '5');
-      ctx.body = { status: 'unavailable', error: { code: 'db_unavailable', message: 'La base de données ne répond pas.' } };
+      ctx.body = {
+        status: 'unavailable',
+        error: { code: 'db_unavailable', message: 'La base de données ne répond pas.' },
+      };
     }
   });
   router.get('/version', (ctx) => {

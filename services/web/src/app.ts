@@ -48,7 +48,11 @@ export function createApp(deps: WebDeps): Koa {
   const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production');
   const hasher = deps.hasher ?? createHasher(config);
   const transactions = deps.transactions ?? createTransactionsClient(config.transactionsUrl, config.signing, logger);
-  const throttle = new LoginThrottle(config.loginMaxFailuresPerUser, config.loginMaxFailuresPerIp, config.loginFailureWindowS * 1000);
+  const throttle = new LoginThrottle(
+    config.loginMaxFailuresPerUser,
+    config.loginMaxFailuresPerIp,
+    config.loginFailureWindowS * 1000,
+  );
   const system = systemRoutes(config, db);
   const auth = authRoutes({ db, logger, hasher, throttle, render });
   const pages = pageRoutes({ logger, render, transactions });

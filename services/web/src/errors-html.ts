@@ -31,13 +31,23 @@ export function htmlErrors(logger: Logger, render: Render): Koa.Middleware {
     } catch (err) {
       let appError = toAppError(err);
       if (appError.status === 500 && isDbUnavailable(err)) {
-        appError = new AppError(503, 'db_unavailable', 'La base de données ne répond pas pour le moment. Réessayez dans quelques instants.');
+        appError = new AppError(
+          503,
+          'db_unavailable',
+          'La base de données ne répond pas pour le moment. Réessayez dans quelques instants.',
+        );
       }
       if (appError.status >= 500) logger.error({ err }, 'request failed');
-      if (appError.status === 503 || appError.status === 429) ctx.set('Retry-After', appError.status === 503 ? '5' : '60');
+      if (appError.status === 503 || appError.status === 429)
+        ctx.set('Retry-After', appError.status === 503 ? '5' : '60');
       const heading = HEADINGS[appError.status] ?? 'Erreur interne';
       try {
-        render(ctx, 'error.html', { title: heading, page: 'error', status: appError.status, heading, message: appError.message }, appError.status);
+        render(
+          ctx,
+          'error.html',
+          { title: heading, page: 'error', status: appError.status, heading, message: appError.message },
+          appError.status,
+        );
       } catch (renderErr) {
         // The session store itself may be what failed (database down): answer without it.
         logger.error({ err: renderErr }, 'error page could not be rendered');

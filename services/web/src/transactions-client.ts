@@ -39,7 +39,12 @@ const TIMEOUT_MS = 5_000;
  * status, code and (French) message; an unreachable service becomes a 503.
  */
 export function createTransactionsClient(baseUrl: string, key: SigningKey, logger: Logger) {
-  async function call<T>(method: 'GET' | 'POST', path: string, actingUserId: number, payload?: unknown): Promise<{ status: number; body: T }> {
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    actingUserId: number,
+    payload?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -50,7 +55,12 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
     if (requestId) headers['x-request-id'] = requestId;
     let response: Response;
     try {
-      response = await fetch(`${baseUrl}${path}`, { method, headers, body: body || undefined, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        body: body || undefined,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
     } catch (err) {
       logger.error({ err: (err as Error).message, path }, 'transactions service unreachable');
       throw new AppError(503, 'transactions_unavailable', 'Le service des opérations est momentanément indisponible.');
@@ -66,7 +76,11 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
       const error = (json as { error?: { code?: string; message?: string } }).error;
       if (response.status >= 500 || !error?.code) {
         logger.error({ status: response.status, path }, 'transactions service error');
-        throw new AppError(503, 'transactions_unavailable', 'Le service des opérations est momentanément indisponible.');
+        throw new AppError(
+          503,
+          'transactions_unavailable',
+          'Le service des opérations est momentanément indisponible.',
+        );
       }
       throw new AppError(response.status, error.code, error.message ?? 'Opération refusée.');
     }
@@ -81,17 +95,32 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
   };
 
   return {
-    accounts: async (userId: number) => (await call<{ accounts: Account[] }>('GET', '/api/accounts', userId)).body.accounts,
+    accounts: async (userId: number) =>
+      (await call<{ accounts: Account[] }>('GET', '/api/accounts', userId)).body.accounts,
     openAccount: async (userId: number, currency: string) =>
       (await call<{ account: Account }>('POST', '/api/accounts', userId, { currency })).body.account,
     latestMovements: async (userId: number, limit = 5) =>
       (await call<{ movements: Movement[] }>('GET', `/api/movements${query({ limit })}`, userId)).body.movements,
     history: async (userId: number, account: string, page: number, pageSize: number) =>
-      (await call<{ movements: Movement[] } & Page>('GET', `/api/movements${query({ account, page, pageSize })}`, userId)).body,
-    transfer: async (userId: number, input: { idempotencyKey: string; fromAccount: string; to: string; amount: string; label: string }) =>
-      (await call<{ transfer: Record<string, string> }>('POST', '/api/transfers', userId, input)).body.transfer,
+      (
+        await call<{ movements: Movement[] } & Page>(
+          'GET',
+          `/api/movements${query({ account, page, pageSize })}`,
+          userId,
+        )
+      ).body,
+    transfer: async (
+      userId: number,
+      input: { idempotencyKey: string; fromAccount: string; to: string; amount: string; label: string },
+    ) => (await call<{ transfer: Record<string, string> }>('POST', '/api/transfers', userId, input)).body.transfer,
     journal: async (userId: number, page: number, pageSize: number) =>
-      (await call<{ entries: Array<Record<string, unknown>> } & Page>('GET', `/api/ledger/journal${query({ page, pageSize })}`, userId)).body,
+      (
+        await call<{ entries: Array<Record<string, unknown>> } & Page>(
+          'GET',
+          `/api/ledger/journal${query({ page, pageSize })}`,
+          userId,
+        )
+      ).body,
     trialBalance: async (userId: number) =>
       (await call<Record<string, unknown>>('GET', '/api/ledger/trial-balance', userId)).body,
   };

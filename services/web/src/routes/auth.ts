@@ -4,7 +4,13 @@ import type { Knex } from 'knex';
 
 import type { Logger } from '../../../shared/src/logger.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher } from '../../../shared/src/passwords.js';
-import { createUser, findUserByUsername, toUser, updatePasswordHash, USERNAME_PATTERN } from '../../../shared/src/users.js';
+import {
+  createUser,
+  findUserByUsername,
+  toUser,
+  updatePasswordHash,
+  USERNAME_PATTERN,
+} from '../../../shared/src/users.js';
 import { readForm } from '../forms.js';
 import type { LoginThrottle } from '../login-throttle.js';
 import { addFlash, type Render } from '../render.js';
@@ -125,4 +131,3 @@ export function authRoutes({ db, logger, hasher, throttle, render }: AuthDeps): 
 
   return router;
 }
-

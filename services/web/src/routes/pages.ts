@@ -44,7 +44,10 @@ export function pageRoutes({ render, transactions }: PageDeps): Router {
     let movements: unknown[] = [];
     let movementsError: string | null = null;
     try {
-      [accounts, movements] = await Promise.all([transactions.accounts(user.id), transactions.latestMovements(user.id, 5)]);
+      [accounts, movements] = await Promise.all([
+        transactions.accounts(user.id),
+        transactions.latestMovements(user.id, 5),
+      ]);
     } catch (err) {
       movementsError = unavailableMessage(err);
     }
@@ -89,7 +92,13 @@ export function pageRoutes({ render, transactions }: PageDeps): Router {
       selectedAccount,
       movements,
       movementsError,
-      pagination: pagination('/transactions', selectedAccount ? { account: selectedAccount } : {}, page, PAGE_SIZE, hasNext),
+      pagination: pagination(
+        '/transactions',
+        selectedAccount ? { account: selectedAccount } : {},
+        page,
+        PAGE_SIZE,
+        hasNext,
+      ),
     });
   });
 
@@ -157,7 +166,20 @@ export function pageRoutes({ render, transactions }: PageDeps): Router {
     } catch (err) {
       errors.push(unavailableMessage(err));
     }
-    render(ctx, 'create_account.html', { title: 'Ouvrir un compte', page: 'create_account', accounts, currencies: CURRENCIES, created: null, ...extra, errors }, status);
+    render(
+      ctx,
+      'create_account.html',
+      {
+        title: 'Ouvrir un compte',
+        page: 'create_account',
+        accounts,
+        currencies: CURRENCIES,
+        created: null,
+        ...extra,
+        errors,
+      },
+      status,
+    );
   };
 
   router.get('/create_account', requireLogin, (ctx) => createAccountPage(ctx, {}));
@@ -176,7 +198,10 @@ export function pageRoutes({ render, transactions }: PageDeps): Router {
   router.get('/accounting', requireLogin, requireAdmin, async (ctx) => {
     const user = currentUser(ctx);
     const page = pageNumber(ctx.query.page);
-    const [journal, trialBalance] = await Promise.all([transactions.journal(user.id, page, 50), transactions.trialBalance(user.id)]);
+    const [journal, trialBalance] = await Promise.all([
+      transactions.journal(user.id, page, 50),
+      transactions.trialBalance(user.id),
+    ]);
     render(ctx, 'accounting.html', {
       title: 'Comptabilité',
       page: 'accounting',
