@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
+import { seedOpeningDeposit } from './accounts.js';
 import { countUsers, createUser } from './users.js';
 
 export const SEED_PASSWORD = 'password123';
@@ -29,7 +30,8 @@ export async function seedIfEmpty(
       const user = await createUser(trx, { username: seed.username, passwordHash, isAdmin: seed.isAdmin });
       if (!user) continue;
       count += 1;
-      await trx('users').where({ id: user.id }).update({ balance: seed.balanceCents });
+      // Opening balances enter as deposits from settlement, so the books balance from the start.
+      if (seed.balanceCents > 0) await seedOpeningDeposit(trx, user.id, seed.balanceCents);
     }
     return count;
   });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { openPrimaryAccount } from './accounts.js';
 
 export interface UserRow {
   id: number;
@@ -40,8 +41,8 @@ export interface NewUser {
 }
 
 /**
- * Creates a user. Returns undefined when the username is taken (unique constraint), so two
- * concurrent registrations of one name cannot both succeed.
+ * Creates a user and their primary EUR account. Returns undefined when the username is taken
+ * (unique constraint), so two concurrent registrations of one name cannot both succeed.
  */
 export async function createUser(trx: Knex.Transaction, user: NewUser): Promise<User | undefined> {
   const rows = await trx('users')
@@ -50,7 +51,10 @@ export async function createUser(trx: Knex.Transaction, user: NewUser): Promise<
     .ignore()
     .returning(['id', 'username', 'is_admin']);
   const row = rows[0] as Pick<UserRow, 'id' | 'username' | 'is_admin'> | undefined;
-  return row ? toUser(row) : undefined;
+  if (!row) return undefined;
+  // Same transaction: a user never exists without their primary EUR account.
+  await openPrimaryAccount(trx, Number(row.id));
+  return toUser(row);
 }
 
 export async function countUsers(db: Knex): Promise<number> {

@@ -71,7 +71,9 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   const now = new Date().toISOString();
-  await knex('accounts').insert(SETTLEMENT.map((s) => ({ ...s, user_id: null, kind: 'settlement', balance: 0, created_at: now })));
+  await knex('accounts').insert(
+    SETTLEMENT.map((s) => ({ ...s, user_id: null, kind: 'settlement', balance: 0, created_at: now })),
+  );
   await openAccountsForExistingUsers(knex, now);
 
   if (pg) {
@@ -93,8 +95,12 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 async function openAccountsForExistingUsers(knex: Knex, now: string): Promise<void> {
-  const users: Array<{ id: number; balance: number | string }> = await knex('users').select('id', 'balance').orderBy('id');
-  const settlement = await knex('accounts').where({ kind: 'settlement', currency: 'EUR' }).first<{ id: number; number: string }>();
+  const users: Array<{ id: number; balance: number | string }> = await knex('users')
+    .select('id', 'balance')
+    .orderBy('id');
+  const settlement = await knex('accounts')
+    .where({ kind: 'settlement', currency: 'EUR' })
+    .first<{ id: number; number: string }>();
   if (!settlement) throw new Error('settlement account missing');
   let settlementBalance = 0;
   for (const user of users) {
@@ -122,12 +128,31 @@ async function openAccountsForExistingUsers(knex: Knex, now: string): Promise<vo
       .returning(['id'])) as Array<{ id: number }>;
     if (!transfer) throw new Error('opening transfer not created');
     await knex('transactions').insert([
-      { user_id: null, account_id: settlement.number, transfer_id: transfer.id, amount: -balance, currency: 'EUR', type: 'deposit', label: 'Solde d’ouverture', created_at: now },
-      { user_id: user.id, account_id: number, transfer_id: transfer.id, amount: balance, currency: 'EUR', type: 'deposit', label: 'Solde d’ouverture', created_at: now },
+      {
+        user_id: null,
+        account_id: settlement.number,
+        transfer_id: transfer.id,
+        amount: -balance,
+        currency: 'EUR',
+        type: 'deposit',
+        label: 'Solde d’ouverture',
+        created_at: now,
+      },
+      {
+        user_id: user.id,
+        account_id: number,
+        transfer_id: transfer.id,
+        amount: balance,
+        currency: 'EUR',
+        type: 'deposit',
+        label: 'Solde d’ouverture',
+        created_at: now,
+      },
     ]);
     settlementBalance -= balance;
   }
-  if (settlementBalance !== 0) await knex('accounts').where({ id: settlement.id }).update({ balance: settlementBalance });
+  if (settlementBalance !== 0)
+    await knex('accounts').where({ id: settlement.id }).update({ balance: settlementBalance });
 }
 
 export async function down(knex: Knex): Promise<void> {

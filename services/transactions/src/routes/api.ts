@@ -2,8 +2,12 @@ import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { Config } from '../../../shared/src/config.js';
 import type { Logger } from '../../../shared/src/logger.js';
-import { formatCents } from '../../../shared/src/money.js';
+import { loadActor, type Actor } from '../ledger/actors.js';
 import type { ActingUser } from '../signature-auth.js';
+import { accountRoutes } from './accounts.js';
+import { ledgerRoutes } from './ledger.js';
+import { movementRoutes } from './movements.js';
+import { transferRoutes } from './transfers.js';
 
 export interface ApiDeps {
   config: Config;
@@ -11,31 +15,23 @@ export interface ApiDeps {
   logger: Logger;
 }
 
-interface MovementRow {
-  id: number;
-  account_id: string;
-  amount: number | string;
-  currency: string;
-  type: string;
-  created_at: string | Date;
+export interface ApiState {
+  actor: Actor;
 }
 
-/** Read endpoints used by the web pages. */
-export function apiRoutes({ db }: ApiDeps): Router {
+/**
+ * The JSON API the web service calls. Runs after the signature check: the acting user comes
+ * from the signed header and is loaded from the database (existence, admin flag) here.
+ */
+export function apiRoutes({ db, logger }: ApiDeps): Router {
   const router = new Router({ prefix: '/api' });
-  router.get('/movements', async (ctx) => {
-    const user = ctx.state.actingUser as ActingUser;
-    const rows: MovementRow[] = await db('transactions').where('user_id', user.id).orderBy('id', 'desc').limit(5);
-    ctx.body = {
-      movements: rows.map((r) => ({
-        id: r.id,
-        accountNumber: r.account_id,
-        amount: formatCents(r.amount),
-        currency: r.currency,
-        type: r.type,
-        createdAt: new Date(r.created_at).toISOString(),
-      })),
-    };
+  router.use(async (ctx, next) => {
+    const acting = ctx.state.actingUser as ActingUser;
+    ctx.state.actor = await loadActor(db, acting.id);
+    await next();
   });
+  for (const routes of [accountRoutes(db), movementRoutes(db), transferRoutes(db, logger), ledgerRoutes(db)]) {
+    router.use(routes.routes(), routes.allowedMethods({ throw: false }));
+  }
   return router;
 }

@@ -1,0 +1,35 @@
+import Router from '@koa/router';
+import type { Knex } from 'knex';
+import type { AccountRow } from '../../../shared/src/accounts.js';
+import { forbidden, notFound } from '../../../shared/src/errors.js';
+import type { Actor } from '../ledger/actors.js';
+import { listMovements } from '../ledger/history.js';
+import { accountQuery, onlyQuery, pagination } from './validate.js';
+
+/**
+ * History. Without `account`: the latest movements across the user's own accounts (dashboard).
+ * With `account`: that account's history, if it is the user's (an admin may read any account).
+ */
+export function movementRoutes(db: Knex): Router {
+  const router = new Router();
+  router.get('/movements', async (ctx) => {
+    const actor = ctx.state.actor as Actor;
+    onlyQuery(ctx, ['account', 'page', 'pageSize', 'limit']);
+    const number = accountQuery(ctx);
+    const page = pagination(ctx, 20);
+    let numbers: string[];
+    if (number === undefined) {
+      numbers = (await db<AccountRow>('accounts').where({ user_id: actor.id }).select('number')).map((a) => a.number);
+    } else {
+      const account = await db<AccountRow>('accounts').where({ number }).first();
+      if (!account) throw notFound('unknown_account', `Le compte ${number} n’existe pas.`);
+      if (Number(account.user_id) !== actor.id && !actor.isAdmin) {
+        throw forbidden('not_your_account', `Le compte ${number} ne vous appartient pas.`);
+      }
+      numbers = [number];
+    }
+    const { movements, hasNext } = await listMovements(db, numbers, page);
+    ctx.body = { movements, page: page.page, pageSize: page.pageSize, hasNext };
+  });
+  return router;
+}

@@ -1,0 +1,74 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { Knex } from 'knex';
+import { AppError, conflict, forbidden } from '../../../shared/src/errors.js';
+import type { Logger } from '../../../shared/src/logger.js';
+import { parseAmount } from '../../../shared/src/money.js';
+import type { Actor } from '../ledger/actors.js';
+import { executeMovement, type MovementOutcome, type MovementRequest } from '../ledger/transfers.js';
+import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredString } from './validate.js';
+
+/**
+ * POST /transfers (any user, from their own account) and POST /deposits (admin, from
+ * settlement). Input errors are refused before the key is used; business refusals are recorded
+ * under the key and replayed as they were.
+ */
+export function transferRoutes(db: Knex, logger: Logger): Router {
+  const router = new Router();
+
+  router.post('/transfers', async (ctx) => {
+    const body = jsonObject(ctx, ['idempotencyKey', 'fromAccount', 'to', 'amount', 'label']);
+    const key = idempotencyKey(body);
+    const request: MovementRequest = {
+      kind: 'transfer',
+      idempotencyKey: key,
+      fromAccount: accountNumber(requiredString(body, 'fromAccount', 'Choisissez le compte à débiter.')),
+      to: recipient(requiredString(body, 'to', 'Indiquez le destinataire (numéro de compte ou nom d’utilisateur).')),
+      amountCents: parseAmount(amountField(body)),
+      label: label(body),
+    };
+    respond(ctx, logger, 'transfer', await executeMovement(db, ctx.state.actor as Actor, request));
+  });
+
+  router.post('/deposits', async (ctx) => {
+    const actor = ctx.state.actor as Actor;
+    if (!actor.isAdmin) throw forbidden('admin_only', 'Seul un administrateur peut créditer un compte.');
+    const body = jsonObject(ctx, ['idempotencyKey', 'to', 'amount', 'label']);
+    const request: MovementRequest = {
+      kind: 'deposit',
+      idempotencyKey: idempotencyKey(body),
+      to: recipient(requiredString(body, 'to', 'Indiquez le bénéficiaire (numéro de compte ou nom d’utilisateur).')),
+      amountCents: parseAmount(amountField(body)),
+      label: label(body),
+    };
+    respond(ctx, logger, 'deposit', await executeMovement(db, actor, request));
+  });
+
+  return router;
+}
+
+/** Amounts are decimal strings; a JSON number would already have passed through a float. */
+function amountField(body: Record<string, unknown>): unknown {
+  const value = body.amount;
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    throw new AppError(400, 'invalid_field', 'Le montant doit être une chaîne comme "12.34", pas un nombre.');
+  }
+  return value;
+}
+
+function respond(ctx: Koa.Context, logger: Logger, kind: 'transfer' | 'deposit', result: MovementOutcome): void {
+  if (result.outcome === 'key_reused') {
+    throw conflict(
+      'idempotency_key_reused',
+      'Cette clé d’idempotence a déjà servi pour une autre opération : rechargez le formulaire.',
+    );
+  }
+  if (result.replay) ctx.set('Idempotent-Replay', 'true');
+  if (result.outcome === 'refused') {
+    logger.info({ kind, code: result.refusal.code, replay: result.replay }, 'money movement refused');
+    throw new AppError(result.refusal.status, result.refusal.code, result.refusal.message);
+  }
+  logger.info({ kind, reference: result.transfer.reference, replay: result.replay }, 'money moved');
+  ctx.status = result.replay ? 200 : 201;
+  ctx.body = { [kind]: result.transfer };
+}
