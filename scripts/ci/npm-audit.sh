@@ -13,7 +13,11 @@ node -e '
   let report;
   try { report = JSON.parse(fs.readFileSync("reports/npm-audit.json", "utf8")); } catch { report = null; }
   const v = report && report.metadata && report.metadata.vulnerabilities;
-  if (!v) { console.log("npm-audit: no audit metadata (registry unreachable?), see reports/npm-audit.json"); process.exit(0); }
+  if (!v) {
+    const why = (report && (report.message || (report.error && report.error.summary))) || "unreadable report";
+    console.log(`npm-audit: NO RESULT - the audit endpoint answered: ${why}`);
+    process.exit(0);
+  }
   console.log(`npm-audit: ${v.total} vulnerable package(s): critical ${v.critical}, high ${v.high}, moderate ${v.moderate}, low ${v.low}, info ${v.info}`);
 '
 echo "npm-audit: exit code ${status} (non-blocking), report in reports/npm-audit.json"
