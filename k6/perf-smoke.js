@@ -1,30 +1,27 @@
 // k6 smoke test: one virtual user for 10 seconds against GET /health.
 // Run: k6 run --vus 1 --duration 10s --summary-export=k6/k6-summary.json k6/perf-smoke.js
 // BASE_URL defaults to the CI stack's gateway (http://localhost:5000).
-import http from "k6/http";
-import { check, sleep } from "k6";
+import http from 'k6/http';
+import { check, sleep } from 'k6';
 
-const BASE_URL = (__ENV.BASE_URL || "http://localhost:5000").replace(
-  /\/+$/,
-  "",
-);
+const BASE_URL = (__ENV.BASE_URL || 'http://localhost:5000').replace(/\/+$/, '');
 
 export const options = {
   vus: 1,
-  duration: "10s",
+  duration: '10s',
   thresholds: {
-    http_req_failed: ["rate<0.01"],
-    http_req_duration: ["p(95)<800"],
+    http_req_failed: ['rate<0.01'],
+    http_req_duration: ['p(95)<800'],
   },
 };
 
 export default function () {
   const res = http.get(`${BASE_URL}/health`);
   check(res, {
-    "GET /health answers 200": (r) => r.status === 200,
+    'GET /health answers 200': (r) => r.status === 200,
     'GET /health says {"status":"ok"}': (r) => {
       try {
-        return r.json("status") === "ok";
+        return r.json('status') === 'ok';
       } catch {
         return false;
       }

