@@ -82,4 +82,8 @@ mv -f "$tmp" "$FILE"
 nginx -t -q || restore "nginx -t refused the new upstream"
 nginx -s reload || restore "nginx reload failed"
 [[ -n "$backup" ]] && rm -f "$backup"
+# The address nginx now uses, for gateway-healthcheck's change detection.
+if [[ -d /tmp/nginx ]]; then
+  getent hosts "$host" | awk '{ print $1; exit }' >/tmp/nginx/upstream.addr || true
+fi
 echo "set-upstream: now routing to $host:$port ($colour)"

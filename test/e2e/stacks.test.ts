@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import knex from 'knex';
-import { ComposeStack, inspect, run, TempEnvFile } from './helpers/compose.js';
+import { ComposeStack, inspect, run, runOk, TempEnvFile } from './helpers/compose.js';
 import { header, http, waitForStatus } from './helpers/http.js';
 import { CookieJar, getPage, login, submitForm } from './helpers/login.js';
 
@@ -104,7 +104,17 @@ describe('Docker stacks (e2e)', function () {
       expect(entry).to.include({ request_id: requestId, upstream_color: 'ci', status: 200, method: 'GET' });
     });
 
-    it('serves its own 502 page when the web service is down', async function () {
+    it('serves its own 502 page when the web service is down, and follows it when it is back', async function () {
+      this.timeout(180_000);
+      const gatewayBefore = await inspect(await stack.containerId('gateway'));
+      // A restarted container may get a new address (here for sure: a placeholder takes its old
+      // one); the gateway must follow it by itself, without a restart.
+      const webId = await stack.containerId('web');
+      const addressOf = async (id: string): Promise<string> =>
+        (
+          await runOk('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])
+        ).trim();
+      const oldAddress = await addressOf(webId);
       await stack.ok(['stop', 'web']);
       const response = await http(`${base}/dashboard`, { timeoutMs: 30_000 });
       expect(response.status).to.be.oneOf([502, 504]);
@@ -112,6 +122,30 @@ describe('Docker stacks (e2e)', function () {
       expect(response.body).to.contain('Service indisponible');
       expect(header(response, 'x-request-id')).to.match(/^[0-9a-f]{32}$/);
       expect(header(response, 'retry-after')).to.equal('5');
+
+      const network = Object.keys(gatewayBefore.NetworkSettings.Networks)[0]!;
+      const placeholder = (
+        await runOk('docker', [
+          'run',
+          '-d',
+          '--rm',
+          '--network',
+          network,
+          '--entrypoint',
+          'sleep',
+          'bank-gateway:ci',
+          '300',
+        ])
+      ).trim();
+      try {
+        await stack.ok(['start', 'web']);
+        expect(await addressOf(webId)).to.not.equal(oldAddress);
+        await waitForStatus(`${base}/health`, { timeoutMs: 90_000 });
+      } finally {
+        await run('docker', ['rm', '-f', placeholder]);
+      }
+      const gatewayAfter = await inspect(await stack.containerId('gateway'));
+      expect(gatewayAfter.State.StartedAt, 'gateway restarted').to.equal(gatewayBefore.State.StartedAt);
     });
   });
 

@@ -132,7 +132,7 @@ export class TempEnvFile {
 export async function inspect(containerId: string): Promise<{
   RestartCount: number;
   State: { StartedAt: string; Status: string; Health?: { Status: string } };
-  NetworkSettings: { Ports: Record<string, unknown> };
+  NetworkSettings: { Ports: Record<string, unknown>; Networks: Record<string, { IPAddress: string }> };
 }> {
   const [info] = JSON.parse(await runOk('docker', ['inspect', containerId])) as Array<
     Awaited<ReturnType<typeof inspect>>
