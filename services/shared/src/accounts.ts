@@ -97,8 +97,10 @@ export interface Movement {
  */
 export async function postMovement(trx: Knex.Transaction, m: Movement): Promise<boolean> {
   if (trx.client.config.client === 'pg') {
-    // Row locks in a stable order: two opposite transfers can never wait on each other.
-    await trx('accounts').whereIn('id', [m.from.id, m.to.id]).orderBy('id').forUpdate().select('id');
+    // Row locks in a stable order: two opposite transfers can never wait on each other. NO KEY
+    // UPDATE (what an UPDATE of the balance takes anyway) does not block the foreign-key checks
+    // of other transactions' inserts, which take KEY SHARE on these rows.
+    await trx('accounts').whereIn('id', [m.from.id, m.to.id]).orderBy('id').forNoKeyUpdate().select('id');
   }
   const debit = trx('accounts').where({ id: m.from.id });
   if (m.from.kind !== 'settlement') debit.andWhere('balance', '>=', m.amountCents);
@@ -116,14 +118,13 @@ export async function postMovement(trx: Knex.Transaction, m: Movement): Promise<
     created_at: m.createdAt,
   });
   await trx('transactions').insert([posting(m.from, -m.amountCents), posting(m.to, m.amountCents)]);
-  const owners = [m.from, m.to]
-    .filter((a) => a.kind === 'primary' && a.user_id !== null)
-    .map((a) => Number(a.user_id))
-    .sort((a, b) => a - b);
-  for (const userId of new Set(owners)) {
+  const owners = [m.from, m.to].filter((a) => a.kind === 'primary' && a.user_id !== null).map((a) => Number(a.user_id));
+  if (owners.length > 0) {
     await trx('users')
-      .where({ id: userId })
-      .update({ balance: trx('accounts').select('balance').where({ user_id: userId, kind: 'primary' }) });
+      .whereIn('id', owners)
+      .update({
+        balance: trx.raw(`(select a.balance from accounts a where a.user_id = users.id and a.kind = 'primary')`),
+      });
   }
   return true;
 }

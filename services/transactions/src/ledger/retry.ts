@@ -29,15 +29,21 @@ export async function withWriteRetry<T>(work: () => Promise<T>, options: WriteRe
     try {
       return await work();
     } catch (err) {
+      // Every pooled connection stayed busy for the whole acquire timeout: shed load readably.
+      if ((err as { name?: unknown } | null)?.name === 'KnexTimeoutError') throw busy();
       if (!isRetryableDbError(err)) throw err;
       if (attempt >= options.attempts) {
-        throw serviceUnavailable(
-          'busy',
-          'La banque traite beaucoup d’opérations en ce moment. Réessayez dans quelques secondes.',
-        );
+        throw busy();
       }
       const ceiling = options.baseDelayMs * 2 ** (attempt - 1);
       await sleep(ceiling / 2 + Math.random() * ceiling);
     }
   }
+}
+
+function busy() {
+  return serviceUnavailable(
+    'busy',
+    'La banque traite beaucoup d’opérations en ce moment. Réessayez dans quelques secondes.',
+  );
 }

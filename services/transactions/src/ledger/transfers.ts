@@ -102,15 +102,24 @@ function normalizeRecipient(to: string): string {
 
 const refuse = (status: number, code: string, message: string): Refusal => ({ status, code, message });
 
+/**
+ * Account numbers, owners, currencies and kinds never change once an account exists, so who
+ * pays whom is resolved before the write transaction; only balances need the transaction, and
+ * the conditional debit guards them. This keeps the write transaction (SQLite's single writer
+ * lock) to five statements.
+ */
 export async function executeMovement(db: Knex, actor: Actor, req: MovementRequest): Promise<MovementOutcome> {
   const hash = requestHash(req);
   const label = req.label ?? DEFAULT_LABEL[req.kind];
+  const resolved = req.kind === 'transfer' ? await resolveTransfer(db, actor, req) : await resolveDeposit(db, req);
+  const refusal = 'refusal' in resolved ? resolved.refusal : undefined;
   return withWriteRetry(() =>
     db.transaction(async (trx): Promise<MovementOutcome> => {
       const createdAt = nowIso();
       const reference = newReference();
-      // First statement is a write: it takes SQLite's write lock up front and, on PostgreSQL,
+      // The first statement is a write: it takes SQLite's write lock up front and, on PostgreSQL,
       // makes a concurrent request with the same key wait here for the first one's outcome.
+      // The row is written as it should end; the rare refusal below rewrites it.
       const claimed = (await trx('transfers')
         .insert({
           reference,
@@ -118,9 +127,15 @@ export async function executeMovement(db: Knex, actor: Actor, req: MovementReque
           initiated_by: actor.id,
           idempotency_key: req.idempotencyKey,
           request_hash: hash,
-          status: 'pending',
+          status: refusal ? 'failed' : 'succeeded',
+          from_account_id: resolved.from?.id ?? null,
+          to_account_id: resolved.to?.id ?? null,
           amount: req.amountCents,
+          currency: resolved.from?.currency ?? resolved.to?.currency ?? null,
           label,
+          failure_status: refusal?.status ?? null,
+          failure_code: refusal?.code ?? null,
+          failure_message: refusal?.message ?? null,
           created_at: createdAt,
         })
         .onConflict(['initiated_by', 'idempotency_key'])
@@ -128,10 +143,9 @@ export async function executeMovement(db: Knex, actor: Actor, req: MovementReque
         .returning(['id'])) as Array<{ id: number }>;
       const id = claimed[0]?.id;
       if (id === undefined) return replay(trx, actor, req.idempotencyKey, hash);
-
-      const resolved =
-        req.kind === 'transfer' ? await resolveTransfer(trx, actor, req) : await resolveDeposit(trx, req);
-      if ('refusal' in resolved) return recordRefusal(trx, id, resolved.refusal, resolved);
+      if (refusal || !resolved.from || !resolved.to) {
+        return { outcome: 'refused', replay: false, refusal: refusal ?? refuse(422, 'refused', 'Opération refusée.') };
+      }
       const { from, to } = resolved;
       const moved = await postMovement(trx, {
         transferId: id,
@@ -144,21 +158,20 @@ export async function executeMovement(db: Knex, actor: Actor, req: MovementReque
       });
       if (!moved) {
         const current = await trx<AccountRow>('accounts').where({ id: from.id }).first();
-        return recordRefusal(
-          trx,
-          id,
-          refuse(
-            422,
-            'insufficient_funds',
-            `Solde insuffisant : le compte ${from.number} dispose de ${formatCents(current?.balance ?? 0)} ${from.currency}, ` +
-              `le virement demande ${formatCents(req.amountCents)} ${from.currency}.`,
-          ),
-          resolved,
+        const insufficient = refuse(
+          422,
+          'insufficient_funds',
+          `Solde insuffisant : le compte ${from.number} dispose de ${formatCents(current?.balance ?? 0)} ${from.currency}, ` +
+            `le virement demande ${formatCents(req.amountCents)} ${from.currency}.`,
         );
+        await trx('transfers').where({ id }).update({
+          status: 'failed',
+          failure_status: insufficient.status,
+          failure_code: insufficient.code,
+          failure_message: insufficient.message,
+        });
+        return { outcome: 'refused', replay: false, refusal: insufficient };
       }
-      await trx('transfers')
-        .where({ id })
-        .update({ status: 'succeeded', from_account_id: from.id, to_account_id: to.id, currency: from.currency });
       return {
         outcome: 'succeeded',
         replay: false,
@@ -177,16 +190,20 @@ export async function executeMovement(db: Knex, actor: Actor, req: MovementReque
   );
 }
 
-type Resolution = { from: AccountRow; to: AccountRow } | { refusal: Refusal; from?: AccountRow; to?: AccountRow };
+interface Resolution {
+  from?: AccountRow;
+  to?: AccountRow;
+  refusal?: Refusal;
+}
 
-async function resolveTransfer(trx: Knex.Transaction, actor: Actor, req: TransferRequest): Promise<Resolution> {
+async function resolveTransfer(db: Knex, actor: Actor, req: TransferRequest): Promise<Resolution> {
   const number = normalizeAccountNumber(req.fromAccount);
-  const from = await trx<AccountRow>('accounts').where({ number }).first();
+  const from = await db<AccountRow>('accounts').where({ number }).first();
   if (!from) return { refusal: refuse(404, 'unknown_account', `Le compte ${number} n’existe pas.`) };
   if (from.user_id === null || Number(from.user_id) !== actor.id) {
     return { refusal: refuse(403, 'not_your_account', `Le compte ${number} ne vous appartient pas.`) };
   }
-  const recipient = await resolveRecipient(trx, req.to, from.currency);
+  const recipient = await resolveRecipient(db, req.to, from.currency);
   if ('refusal' in recipient) return { refusal: recipient.refusal, from };
   const to = recipient.account;
   if (to.id === from.id) {
@@ -210,10 +227,10 @@ async function resolveTransfer(trx: Knex.Transaction, actor: Actor, req: Transfe
   return { from, to };
 }
 
-async function resolveDeposit(trx: Knex.Transaction, req: DepositRequest): Promise<Resolution> {
-  const recipient = await resolveRecipient(trx, req.to, undefined);
+async function resolveDeposit(db: Knex, req: DepositRequest): Promise<Resolution> {
+  const recipient = await resolveRecipient(db, req.to, undefined);
   if ('refusal' in recipient) return { refusal: recipient.refusal };
-  return { from: await settlementAccount(trx, recipient.account.currency), to: recipient.account };
+  return { from: await settlementAccount(db, recipient.account.currency), to: recipient.account };
 }
 
 /**
@@ -222,53 +239,33 @@ async function resolveDeposit(trx: Knex.Transaction, req: DepositRequest): Promi
  * Settlement accounts are never a recipient.
  */
 async function resolveRecipient(
-  trx: Knex.Transaction,
+  db: Knex,
   to: string,
   currency: Currency | undefined,
 ): Promise<{ account: AccountRow } | { refusal: Refusal }> {
   const key = normalizeRecipient(to);
   if (ACCOUNT_NUMBER_PATTERN.test(key)) {
-    const account = await trx<AccountRow>('accounts').where({ number: key }).whereNot({ kind: 'settlement' }).first();
+    const account = await db<AccountRow>('accounts').where({ number: key }).whereNot({ kind: 'settlement' }).first();
     if (account) return { account };
   }
-  const user = await trx('users').where({ username: key }).first<{ id: number; username: string } | undefined>();
-  if (!user) {
+  // Every user has a primary account, so no account at all means no such user.
+  const accounts: AccountRow[] = await db('accounts as a')
+    .join('users as u', 'u.id', 'a.user_id')
+    .where('u.username', key)
+    .orderBy('a.id')
+    .select('a.*');
+  if (accounts.length === 0) {
     return {
       refusal: refuse(404, 'unknown_recipient', `Destinataire inconnu : aucun compte ni utilisateur « ${key} ».`),
     };
   }
-  const accounts = await trx<AccountRow>('accounts').where({ user_id: user.id }).orderBy('id');
   const primary = accounts.find((a) => a.kind === 'primary');
   const account =
-    currency === undefined
-      ? primary
-      : primary?.currency === currency
-        ? primary
-        : accounts.find((a) => a.currency === currency);
+    currency === undefined || primary?.currency === currency ? primary : accounts.find((a) => a.currency === currency);
   if (!account) {
-    return { refusal: refuse(422, 'currency_mismatch', `${user.username} n’a pas de compte en ${currency ?? 'EUR'}.`) };
+    return { refusal: refuse(422, 'currency_mismatch', `${key} n’a pas de compte en ${currency ?? 'EUR'}.`) };
   }
   return { account };
-}
-
-async function recordRefusal(
-  trx: Knex.Transaction,
-  id: number,
-  refusal: Refusal,
-  accounts: { from?: AccountRow; to?: AccountRow },
-): Promise<MovementOutcome> {
-  await trx('transfers')
-    .where({ id })
-    .update({
-      status: 'failed',
-      from_account_id: accounts.from?.id ?? null,
-      to_account_id: accounts.to?.id ?? null,
-      currency: accounts.from?.currency ?? accounts.to?.currency ?? null,
-      failure_status: refusal.status,
-      failure_code: refusal.code,
-      failure_message: refusal.message,
-    });
-  return { outcome: 'refused', replay: false, refusal };
 }
 
 async function replay(trx: Knex.Transaction, actor: Actor, key: string, hash: string): Promise<MovementOutcome> {
