@@ -18,6 +18,8 @@
 #   HEALTH_TIMEOUT=120         seconds to wait for the new version to be ready
 #   DRAIN_TIMEOUT=30           PROD: seconds to wait for the old gateway workers to finish
 #   REGISTRY_USER/REGISTRY_PASSWORD   docker login (MODE=image) only when both are set
+#   ENV_FILE                   env file of the services (default compose/.env.<target>, created
+#                              from its .example with generated secrets when absent)
 #   DEPLOY_TEST_UPSTREAM_HOST  test only: host written into the gateway's upstream instead of
 #                              web_<colour> (the e2e tests use a name nginx cannot resolve to prove
 #                              that `nginx -t` refuses a broken config)
@@ -53,6 +55,7 @@ DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
 # Seconds of "Connection: close" before the reload, and public answers required from the new colour.
 DRAIN_NOTICE="${DRAIN_NOTICE:-1}"
 CONFIRM_COUNT="${CONFIRM_COUNT:-5}"
+CONFIRM_TIMEOUT="${CONFIRM_TIMEOUT:-10}"
 UAT_URL="http://localhost:5001"
 PROD_URL="http://localhost:5002"
 

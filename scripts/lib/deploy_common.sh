@@ -69,7 +69,12 @@ acquire_lock() {
 # compose/.env.<target> from its .example when absent, every `change-me-…` placeholder replaced by
 # a fresh random secret (64 hex characters; the same placeholder gets the same secret everywhere,
 # e.g. the DB password in POSTGRES_PASSWORD and in DATABASE_URL).
+# ENV_FILE (read by the compose files) points at another file instead; it must then exist.
 ensure_env_file() {
+  if [[ -n "${ENV_FILE:-}" ]]; then
+    [[ -f "$ENV_FILE" || -f "$ROOT_DIR/compose/$ENV_FILE" ]] || die "ENV_FILE $ENV_FILE does not exist"
+    return 0
+  fi
   local env_file="$ROOT_DIR/compose/.env.$TARGET" example="$ROOT_DIR/compose/.env.$TARGET.example"
   [[ -f "$env_file" ]] && return 0
   [[ -f "$example" ]] || die "neither $env_file nor $example exists"

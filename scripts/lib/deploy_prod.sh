@@ -134,23 +134,31 @@ stop_colour() {
 old_gateway_workers() {
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
   gx bash -c 'n=0; for f in /proc/[0-9]*/cmdline; do
-    [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == *"shutting down"* ]] && n=$((n + 1)); done; echo "$n"' 2>/dev/null || echo 0
+    [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == "nginx: worker process is shutting"* ]] && n=$((n + 1)); done; echo "$n"' 2>/dev/null || echo 0
 }
 
 drain_flag() {
   if [[ "$1" == on ]]; then gx touch "$DRAIN_FLAG"; else gx rm -f "$DRAIN_FLAG" 2>/dev/null || true; fi
 }
 
-# N consecutive answers of the public port must come from `colour`.
+# CONFIRM_COUNT consecutive answers of the public port must come from `colour`. The reload is
+# asynchronous (old workers answer until the master has started the new ones), so the answers
+# are awaited for up to CONFIRM_TIMEOUT seconds.
 confirm_public() {
-  local colour="$1" i seen
-  for ((i = 1; i <= CONFIRM_COUNT; i++)); do
+  local colour="$1" streak=0 seen deadline=$((SECONDS + CONFIRM_TIMEOUT))
+  while ((streak < CONFIRM_COUNT)); do
     seen="$(curl -sS -o /dev/null -D - --max-time 5 "$PROD_URL/health" 2>/dev/null |
       tr -d '\r' | awk -F': ' 'tolower($1) == "x-app-color" { print $2 }')" || true
-    if [[ "$seen" != "$colour" ]]; then
-      log "public check $i/$CONFIRM_COUNT: $PROD_URL/health answered by '${seen:-nothing}', expected $colour"
+    if [[ "$seen" == "$colour" ]]; then
+      streak=$((streak + 1))
+      continue
+    fi
+    streak=0
+    if ((SECONDS >= deadline)); then
+      log "public check: $PROD_URL/health answered by '${seen:-nothing}', expected $colour (for ${CONFIRM_TIMEOUT}s)"
       return 1
     fi
+    sleep 0.1
   done
 }
 
@@ -184,7 +192,7 @@ prod_cold_start() {
   [[ "$recorded" == blue || "$recorded" == green ]] && colour="$recorded"
   log "cold start: no gateway running; starting $colour"
   prepare_images "$colour" "$IMAGE_TAG_TO_DEPLOY" gateway
-  pcc "$colour" up -d --no-build db >&2
+  pcc "$colour" up -d --no-build --no-recreate db >&2
   start_colour "$colour"
   wait_colour_ready "$colour" || {
     prod_diagnostics "web_$colour" "transactions_$colour" db
@@ -236,7 +244,7 @@ prod_main() {
     prepare_images "$target" "$IMAGE_TAG_TO_DEPLOY"
   fi
   if [[ "$restart_only" != skip ]]; then
-    pcc "$target" up -d --no-build db >&2
+    pcc "$target" up -d --no-build --no-recreate db >&2
     start_colour "$target"
   fi
 

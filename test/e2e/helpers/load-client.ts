@@ -10,13 +10,9 @@
  *   /dashboard). Logins are CPU-heavy (scrypt) so they get their own, smaller lane.
  * - Every answer outside 2xx/3xx, every unexpected answer and every connection error is counted.
  *
- * Retry rule (the only one): Nginx closes idle keep-alive connections when it reloads. A request
- * written on such a connection before the client saw the close gets no response at all. Browsers,
- * curl and Go resend such a request once on a fresh connection (RFC 9112 §9.3.1), so a user never
- * sees it. The client does the same, but ONLY when the socket was a reused keep-alive socket AND not
- * a single byte of response arrived AND the error is the peer closing the connection. Each such
- * resend is counted and printed (`closedIdleRetries`); a second failure, a failure on a fresh
- * socket, a timeout or a close after response bytes is a failure.
+ * No retries: every connection error counts as a failure. Errors on a reused keep-alive socket
+ * before any response byte (what a client sees when the server closes an idle keep-alive connection
+ * under it) are also counted as `resets`, to tell them apart in the figures.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
 
@@ -26,10 +22,10 @@ export interface LoadReport {
   byStatus: Record<string, number>;
   /** Responses outside 2xx/3xx, or an unexpected answer (lost session, failed login). */
   badResponses: number;
-  /** Connection errors, resets and timeouts that were not retried or failed again. */
+  /** Connection errors, resets and timeouts (every one is a failed request). */
   connectionErrors: number;
-  /** Requests resent once because a reused keep-alive socket closed before any response byte. */
-  closedIdleRetries: number;
+  /** Of those, the reused keep-alive sockets closed by the server before any response byte. */
+  resets: number;
   /** Most keep-alive sockets open at once. */
   maxConcurrentSockets: number;
   /** Which colour answered, from the X-App-Color header. */
@@ -43,6 +39,8 @@ export interface LoadOptions {
   baseUrl: string;
   /** Workers doing GET /health and GET /dashboard; also the number of keep-alive sockets. */
   connections?: number;
+  /** Think time (ms) of a browsing worker between two requests; its socket stays open meanwhile. */
+  pauseMs?: number;
   /** Workers running the login flow (GET /login + POST /login) in a loop. */
   loginWorkers?: number;
   /** Pause (ms) between two login flows of one login worker, to keep scrypt load bounded. */
@@ -61,7 +59,7 @@ interface Answer {
 class RequestFailure extends Error {
   constructor(
     message: string,
-    readonly code: string,
+    readonly reset: boolean,
   ) {
     super(message);
   }
@@ -93,7 +91,7 @@ export class LoadClient {
     byStatus: {},
     badResponses: 0,
     connectionErrors: 0,
-    closedIdleRetries: 0,
+    resets: 0,
     byColor: {},
     samples: [],
     durationMs: 0,
@@ -105,6 +103,7 @@ export class LoadClient {
     this.opts = {
       connections: 50,
       loginWorkers: 2,
+      pauseMs: 10,
       loginPauseMs: 200,
       users: ['alice', 'bob', 'charlie', 'admin'],
       password: 'password123',
@@ -115,27 +114,11 @@ export class LoadClient {
     this.agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
-  /** One raw request; resends once under the retry rule described at the top of the file. */
+  /** One request on the shared keep-alive agent; resolves with the whole answer. */
   private send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-    return this.sendOnce(method, path, headers, body).catch((err: unknown) => {
-      if (err instanceof RequestFailure && err.code === 'RETRYABLE') {
-        this.report.closedIdleRetries += 1;
-        return this.sendOnce(method, path, headers, body, true);
-      }
-      throw err;
-    });
-  }
-
-  private sendOnce(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body?: string,
-    isRetry = false,
-  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const url = new URL(path, this.opts.baseUrl);
-      let gotResponseBytes = false;
+      let gotResponse = false;
       const req = request(
         url,
         {
@@ -145,7 +128,7 @@ export class LoadClient {
           timeout: this.opts.requestTimeoutMs,
         },
         (res) => {
-          gotResponseBytes = true;
+          gotResponse = true;
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () =>
@@ -155,18 +138,14 @@ export class LoadClient {
               body: Buffer.concat(chunks).toString('utf8'),
             }),
           );
-          res.on('error', (err) => reject(new RequestFailure(`${method} ${path}: ${err.message}`, 'RESPONSE')));
+          res.on('error', (err) => reject(new RequestFailure(`${method} ${path}: ${err.message}`, false)));
         },
       );
       req.on('timeout', () => req.destroy(new Error(`timeout after ${this.opts.requestTimeoutMs} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        const closedBeforeAnswer = !isRetry && req.reusedSocket && !gotResponseBytes && CLOSE_CODES.has(err.code ?? '');
-        reject(
-          new RequestFailure(
-            `${method} ${path}${isRetry ? ' (retry)' : ''}: ${err.code ?? ''} ${err.message}`,
-            closedBeforeAnswer ? 'RETRYABLE' : 'CONNECTION',
-          ),
-        );
+        const reset = req.reusedSocket && !gotResponse && CLOSE_CODES.has(err.code ?? '');
+        const where = req.reusedSocket ? 'reused keep-alive socket' : 'new socket';
+        reject(new RequestFailure(`${method} ${path} (${where}): ${err.code ?? ''} ${err.message}`, reset));
       });
       req.end(body);
     });
@@ -193,6 +172,7 @@ export class LoadClient {
   private recordError(err: unknown): void {
     this.report.requests += 1;
     this.report.connectionErrors += 1;
+    if (err instanceof RequestFailure && err.reset) this.report.resets += 1;
     this.sample(err instanceof Error ? err.message : String(err));
   }
 
@@ -203,7 +183,9 @@ export class LoadClient {
   /** Logs in through the gateway and returns the session cookie (throws on any surprise). */
   async login(user: string): Promise<string> {
     const form = await this.send('GET', '/login', {});
-    this.record('GET /login', form, form.status === 200);
+    const hasForm = form.status === 200 && form.body.includes('name="_csrf"');
+    this.record('GET /login', form, hasForm);
+    if (!hasForm) throw new Error(`login of ${user} failed: GET /login answered ${form.status}`);
     const csrf = extractCsrf(form.body);
     const cookie = cookieFrom(form.headers) ?? '';
     const payload = new URLSearchParams({ username: user, password: this.opts.password, _csrf: csrf }).toString();
@@ -240,6 +222,7 @@ export class LoadClient {
       } catch (err) {
         this.recordError(err);
       }
+      if (this.opts.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, this.opts.pauseMs));
     }
   }
 
@@ -295,7 +278,7 @@ export function formatReport(label: string, r: LoadReport): string {
   return (
     `[load] ${label}: ${r.requests} requests in ${(r.durationMs / 1000).toFixed(1)} s (${rate}/s), ` +
     `ok ${r.ok}, bad responses ${r.badResponses}, connection errors ${r.connectionErrors}, ` +
-    `closed-idle resends ${r.closedIdleRetries}, sockets ${r.maxConcurrentSockets}, ` +
+    `(of which resets ${r.resets}), sockets ${r.maxConcurrentSockets}, ` +
     `status ${JSON.stringify(r.byStatus)}, colours ${JSON.stringify(r.byColor)}`
   );
 }

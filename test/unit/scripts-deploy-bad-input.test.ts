@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+
+const script = fileURLToPath(new URL('../../scripts/deploy_blue_green_local.sh', import.meta.url));
+const lockDir = fileURLToPath(new URL('../../.deploy', import.meta.url));
+
+/**
+ * Runs the deploy script with only the given parameters. PATH starts with a directory whose
+ * `docker` and `docker-compose` are tripwires (they record the call and fail): bad input must be
+ * refused before the script touches Docker at all.
+ */
+function deploy(env: Record<string, string>): Promise<{ code: number | null; stderr: string; dockerCalls: boolean }> {
+  const bin = mkdtempSync(path.join(tmpdir(), 'deploy-bad-input-'));
+  const calls = path.join(bin, 'calls');
+  for (const tool of ['docker', 'docker-compose']) {
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "$0 $*" >> '${calls}'\nexit 1\n`);
+    chmodSync(path.join(bin, tool), 0o755);
+  }
+  symlinkSync(process.execPath, path.join(bin, 'node'));
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script], {
+      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: bin, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const dockerCalls = existsSync(calls);
+      rmSync(bin, { recursive: true, force: true });
+      resolve({ code, stderr, dockerCalls });
+    });
+  });
+}
+
+describe('scripts/deploy_blue_green_local.sh: bad input', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['an unknown TARGET', { TARGET: 'staging' }, /unknown TARGET 'staging'/],
+    ['an unknown MODE', { TARGET: 'prod', MODE: 'docker' }, /unknown MODE 'docker'/],
+    ['an unknown ACTION', { TARGET: 'prod', ACTION: 'redeploy' }, /unknown ACTION 'redeploy'/],
+    ['MODE=image without IMAGE_NAME', { TARGET: 'prod', MODE: 'image', IMAGE_TAG: 'v1' }, /needs IMAGE_NAME/],
+    [
+      'MODE=image without IMAGE_TAG',
+      { TARGET: 'prod', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank' },
+      /needs IMAGE_TAG/,
+    ],
+    [
+      'a UAT rollback without a previous tag',
+      { TARGET: 'uat', ACTION: 'rollback', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank' },
+      /rollback of UAT needs MODE=image and IMAGE_TAG_PREVIOUS/,
+    ],
+    ['RUN_SMOKE other than true/false', { TARGET: 'prod', RUN_SMOKE: 'yes' }, /RUN_SMOKE must be true or false/],
+    [
+      'an invalid image tag',
+      { TARGET: 'prod', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank', IMAGE_TAG: 'a b' },
+      /not a valid image tag/,
+    ],
+  ];
+
+  for (const [label, env, message] of cases) {
+    it(`refuses ${label}: one line, exit 2, Docker untouched`, async () => {
+      const lockBefore = existsSync(path.join(lockDir, `${env.TARGET ?? 'uat'}.lock`));
+      const result = await deploy(env);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(message);
+      expect(result.stderr.trim().split('\n')).to.have.length(1);
+      expect(result.dockerCalls, 'docker was called').to.equal(false);
+      expect(existsSync(path.join(lockDir, `${env.TARGET ?? 'uat'}.lock`))).to.equal(lockBefore);
+    });
+  }
+});
