@@ -8,6 +8,5 @@ cd "$(dirname "$0")/../.."
 mkdir -p reports
 export BASE_URL="${BASE_URL:-http://localhost:5000}"
 echo "integration-tests: against $BASE_URL"
-MOCHA_FILE=reports/junit-integration.xml npx --no-install mocha \
-  --ignore 'test/unit/**' --ignore 'test/e2e/**'
+MOCHA_FILE=reports/junit-integration.xml npx --no-install mocha 'test/integration/**/*.test.ts'
 echo "integration-tests: JUnit in reports/junit-integration.xml"
