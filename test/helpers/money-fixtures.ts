@@ -43,17 +43,13 @@ export async function makeUser(db: Knex, prefix = 'user', isAdmin = false): Prom
 
 /** Credits an account from settlement through the real deposit path. */
 export async function fund(db: Knex, admin: TestUser, to: string, amount: string): Promise<void> {
-  const result = await executeMovement(
-    db,
-    { id: admin.id, username: admin.username, isAdmin: true },
-    {
-      kind: 'deposit',
-      idempotencyKey: `fund-${randomUUID()}`,
-      to,
-      amountCents: parseAmount(amount),
-      label: undefined,
-    },
-  );
+  const result = await executeMovement(db, admin.id, {
+    kind: 'deposit',
+    idempotencyKey: `fund-${randomUUID()}`,
+    to,
+    amountCents: parseAmount(amount),
+    label: undefined,
+  });
   if (result.outcome !== 'succeeded') throw new Error(`funding failed: ${JSON.stringify(result)}`);
 }
 

@@ -90,10 +90,10 @@ export interface Movement {
 }
 
 /**
- * Moves money inside the caller's transaction: conditional debit, credit, two journal postings
- * that sum to zero, and `users.balance` kept equal to the primary account. Returns false, having
- * changed nothing, when the source account cannot cover the amount (settlement may go negative:
- * it is the outside world's side of deposits).
+ * Moves money inside the caller's transaction: conditional debit, credit, and two journal
+ * postings that sum to zero; `users.balance` follows the primary account through a trigger
+ * (migration 310). Returns false, having changed nothing, when the source account cannot cover
+ * the amount (settlement may go negative: it is the outside world's side of deposits).
  */
 export async function postMovement(trx: Knex.Transaction, m: Movement): Promise<boolean> {
   if (trx.client.config.client === 'pg') {
@@ -118,14 +118,6 @@ export async function postMovement(trx: Knex.Transaction, m: Movement): Promise<
     created_at: m.createdAt,
   });
   await trx('transactions').insert([posting(m.from, -m.amountCents), posting(m.to, m.amountCents)]);
-  const owners = [m.from, m.to].filter((a) => a.kind === 'primary' && a.user_id !== null).map((a) => Number(a.user_id));
-  if (owners.length > 0) {
-    await trx('users')
-      .whereIn('id', owners)
-      .update({
-        balance: trx.raw(`(select a.balance from accounts a where a.user_id = users.id and a.kind = 'primary')`),
-      });
-  }
   return true;
 }
 

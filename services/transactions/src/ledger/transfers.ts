@@ -10,8 +10,8 @@ import {
   toIso,
   type AccountRow,
 } from '../../../shared/src/accounts.js';
+import { unauthorized } from '../../../shared/src/errors.js';
 import { formatCents, type Currency } from '../../../shared/src/money.js';
-import type { Actor } from './actors.js';
 import { withWriteRetry } from './retry.js';
 
 /**
@@ -108,10 +108,25 @@ const refuse = (status: number, code: string, message: string): Refusal => ({ st
  * the conditional debit guards them. This keeps the write transaction (SQLite's single writer
  * lock) to five statements.
  */
-export async function executeMovement(db: Knex, actor: Actor, req: MovementRequest): Promise<MovementOutcome> {
+export async function executeMovement(db: Knex, actorId: number, req: MovementRequest): Promise<MovementOutcome> {
+  try {
+    return await execute(db, actorId, req);
+  } catch (err) {
+    // The only foreign key the claim can break is initiated_by: the signed id is not a user.
+    if (isForeignKeyViolation(err)) throw unauthorized('unknown_user', 'Utilisateur inconnu.');
+    throw err;
+  }
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === '23503' || (e?.code === 'SQLITE_CONSTRAINT' && /FOREIGN KEY/i.test(String(e.message)));
+}
+
+async function execute(db: Knex, actorId: number, req: MovementRequest): Promise<MovementOutcome> {
   const hash = requestHash(req);
   const label = req.label ?? DEFAULT_LABEL[req.kind];
-  const resolved = req.kind === 'transfer' ? await resolveTransfer(db, actor, req) : await resolveDeposit(db, req);
+  const resolved = req.kind === 'transfer' ? await resolveTransfer(db, actorId, req) : await resolveDeposit(db, req);
   const refusal = 'refusal' in resolved ? resolved.refusal : undefined;
   return withWriteRetry(() =>
     db.transaction(async (trx): Promise<MovementOutcome> => {
@@ -124,7 +139,7 @@ export async function executeMovement(db: Knex, actor: Actor, req: MovementReque
         .insert({
           reference,
           kind: req.kind,
-          initiated_by: actor.id,
+          initiated_by: actorId,
           idempotency_key: req.idempotencyKey,
           request_hash: hash,
           status: refusal ? 'failed' : 'succeeded',
@@ -142,7 +157,7 @@ export async function executeMovement(db: Knex, actor: Actor, req: MovementReque
         .ignore()
         .returning(['id'])) as Array<{ id: number }>;
       const id = claimed[0]?.id;
-      if (id === undefined) return replay(trx, actor, req.idempotencyKey, hash);
+      if (id === undefined) return replay(trx, actorId, req.idempotencyKey, hash);
       if (refusal || !resolved.from || !resolved.to) {
         return { outcome: 'refused', replay: false, refusal: refusal ?? refuse(422, 'refused', 'Opération refusée.') };
       }
@@ -196,14 +211,18 @@ interface Resolution {
   refusal?: Refusal;
 }
 
-async function resolveTransfer(db: Knex, actor: Actor, req: TransferRequest): Promise<Resolution> {
+async function resolveTransfer(db: Knex, actorId: number, req: TransferRequest): Promise<Resolution> {
   const number = normalizeAccountNumber(req.fromAccount);
-  const from = await db<AccountRow>('accounts').where({ number }).first();
+  const toKey = normalizeRecipient(req.to);
+  // One query for both ends when the recipient is given as an account number (the usual case).
+  const found = await db<AccountRow>('accounts').whereIn('number', [number, toKey]);
+  const from = found.find((a) => a.number === number);
   if (!from) return { refusal: refuse(404, 'unknown_account', `Le compte ${number} n’existe pas.`) };
-  if (from.user_id === null || Number(from.user_id) !== actor.id) {
+  if (from.user_id === null || Number(from.user_id) !== actorId) {
     return { refusal: refuse(403, 'not_your_account', `Le compte ${number} ne vous appartient pas.`) };
   }
-  const recipient = await resolveRecipient(db, req.to, from.currency);
+  const known = found.find((a) => a.number === toKey && a.kind !== 'settlement');
+  const recipient = known ? { account: known } : await resolveRecipient(db, req.to, from.currency);
   if ('refusal' in recipient) return { refusal: recipient.refusal, from };
   const to = recipient.account;
   if (to.id === from.id) {
@@ -268,11 +287,11 @@ async function resolveRecipient(
   return { account };
 }
 
-async function replay(trx: Knex.Transaction, actor: Actor, key: string, hash: string): Promise<MovementOutcome> {
+async function replay(trx: Knex.Transaction, actorId: number, key: string, hash: string): Promise<MovementOutcome> {
   const row = await trx('transfers as tr')
     .leftJoin('accounts as fa', 'fa.id', 'tr.from_account_id')
     .leftJoin('accounts as ta', 'ta.id', 'tr.to_account_id')
-    .where({ 'tr.initiated_by': actor.id, 'tr.idempotency_key': key })
+    .where({ 'tr.initiated_by': actorId, 'tr.idempotency_key': key })
     .first<TransferRow | undefined>(
       'tr.id',
       'tr.reference',

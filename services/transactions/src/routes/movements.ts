@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { AccountRow } from '../../../shared/src/accounts.js';
 import { forbidden, notFound } from '../../../shared/src/errors.js';
-import type { Actor } from '../ledger/actors.js';
+import { actorOf } from './actor.js';
 import { listMovements } from '../ledger/history.js';
 import { accountQuery, onlyQuery, pagination } from './validate.js';
 
@@ -13,7 +13,7 @@ import { accountQuery, onlyQuery, pagination } from './validate.js';
 export function movementRoutes(db: Knex): Router {
   const router = new Router();
   router.get('/movements', async (ctx) => {
-    const actor = ctx.state.actor as Actor;
+    const actor = await actorOf(ctx, db);
     onlyQuery(ctx, ['account', 'page', 'pageSize', 'limit']);
     const number = accountQuery(ctx);
     const page = pagination(ctx, 20);

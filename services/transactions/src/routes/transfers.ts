@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { AppError, conflict, forbidden } from '../../../shared/src/errors.js';
 import type { Logger } from '../../../shared/src/logger.js';
 import { parseAmount } from '../../../shared/src/money.js';
-import type { Actor } from '../ledger/actors.js';
+import { actingUserId, actorOf } from './actor.js';
 import { executeMovement, type MovementOutcome, type MovementRequest } from '../ledger/transfers.js';
 import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredString } from './validate.js';
 
@@ -27,11 +27,11 @@ export function transferRoutes(db: Knex, logger: Logger): Router {
       amountCents: parseAmount(amountField(body)),
       label: label(body),
     };
-    respond(ctx, logger, 'transfer', await executeMovement(db, ctx.state.actor as Actor, request));
+    respond(ctx, logger, 'transfer', await executeMovement(db, actingUserId(ctx), request));
   });
 
   router.post('/deposits', async (ctx) => {
-    const actor = ctx.state.actor as Actor;
+    const actor = await actorOf(ctx, db);
     if (!actor.isAdmin) throw forbidden('admin_only', 'Seul un administrateur peut créditer un compte.');
     const body = jsonObject(ctx, ['idempotencyKey', 'to', 'amount', 'label']);
     const request: MovementRequest = {
@@ -41,7 +41,7 @@ export function transferRoutes(db: Knex, logger: Logger): Router {
       amountCents: parseAmount(amountField(body)),
       label: label(body),
     };
-    respond(ctx, logger, 'deposit', await executeMovement(db, actor, request));
+    respond(ctx, logger, 'deposit', await executeMovement(db, actor.id, request));
   });
 
   return router;

