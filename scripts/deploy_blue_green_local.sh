@@ -15,6 +15,8 @@
 #   PRUNE_UAT=true|false       UAT: remove dangling images after the deploy; default false
 #   STOP_OLD_COLOR=true|false  PROD: stop the old colour once drained (default true); false keeps
 #                              it running so that a rollback is an instant flip
+#   NODE_IMAGE, POSTGRES_IMAGE, NGINX_IMAGE   base images (MODE=build); default: the official
+#                              ones, or scripts/offline-base-images.sh's where Docker Hub is unreachable
 #   HEALTH_TIMEOUT=120         seconds to wait for the new version to be ready
 #   DRAIN_TIMEOUT=30           PROD: seconds to wait for the old gateway workers to finish
 #   REGISTRY_USER/REGISTRY_PASSWORD   docker login (MODE=image) only when both are set
@@ -35,6 +37,8 @@ set -euo pipefail
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib/compose.sh
 source "$ROOT_DIR/scripts/lib/compose.sh"
+# shellcheck source=scripts/ci/lib.sh
+source "$ROOT_DIR/scripts/ci/lib.sh"
 # shellcheck source=scripts/lib/deploy_common.sh
 source "$ROOT_DIR/scripts/lib/deploy_common.sh"
 # shellcheck source=scripts/lib/deploy_prod.sh
@@ -65,6 +69,11 @@ acquire_lock
 cd "$ROOT_DIR"
 compose_detect || exit 1
 ensure_env_file
+# Builds need base images: the official ones when Docker Hub answers, else local ones made from
+# Debian and npm packages (NODE_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE from the environment win).
+if [[ "$MODE" == build ]]; then
+  use_base_images
+fi
 
 uat_main() {
   local uc=(-p bank-uat -f "$ROOT_DIR/compose/docker-compose.uat.yml")

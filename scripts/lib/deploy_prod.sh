@@ -255,7 +255,7 @@ prod_main() {
     stop_colour "$target"
     die "$target never became ready within ${HEALTH_TIMEOUT}s"
   fi
-  log "$target ready after $(elapsed_s "$START_MS")s"
+  log "$target ready $(elapsed_s "$START_MS")s after the deploy started"
 
   # 5. Atomic upstream rewrite, nginx -t, reload (set-upstream restores the old file on failure).
   local flip_ms
