@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
   ACCOUNT_NUMBER_PATTERN,
@@ -98,6 +98,12 @@ function normalizeRecipient(to: string): string {
   const trimmed = to.trim();
   const asNumber = normalizeAccountNumber(trimmed);
   return ACCOUNT_NUMBER_PATTERN.test(asNumber) ? asNumber : trimmed;
+}
+
+function sameHash(stored: string, given: string): boolean {
+  const a = Buffer.from(stored);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const refuse = (status: number, code: string, message: string): Refusal => ({ status, code, message });
@@ -309,7 +315,7 @@ async function replay(trx: Knex.Transaction, actorId: number, key: string, hash:
       'ta.number as to_number',
     );
   if (!row) throw new Error('idempotency key conflict without a stored transfer');
-  if (row.request_hash !== hash) return { outcome: 'key_reused' };
+  if (!sameHash(row.request_hash, hash)) return { outcome: 'key_reused' };
   if (row.status !== 'succeeded') {
     return {
       outcome: 'refused',
