@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -254,6 +254,7 @@ async function run(kind: string): Promise<Result> {
 }
 
 const results: Result[] = [];
+const loadBefore = loadavg()[0] ?? 0;
 try {
   for (const kind of KINDS) results.push(await run(kind));
 } finally {
@@ -261,7 +262,8 @@ try {
 }
 console.log(
   `\nTransfers over signed HTTP, concurrency ${CONCURRENCY}, ${ACCOUNTS} accounts, LOG_LEVEL=${LOG_LEVEL}, ` +
-    `${WARMUP} warm-up transfers not counted\n`,
+    `${WARMUP} warm-up transfers not counted; ${cpus().length} CPUs, ` +
+    `1-min load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after\n`,
 );
 console.log('database    transfers  seconds  transfers/s   p50 ms   p95 ms   p99 ms  statuses          violations');
 for (const r of results) {
