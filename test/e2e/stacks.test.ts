@@ -290,7 +290,7 @@ describe('Docker stacks (e2e)', function () {
       const version = await http(`${base}/version`);
       expect(JSON.parse(version.body)).to.include({ service: 'web', color: 'blue' });
       const current = await run('docker', ['exec', await stack.containerId('gateway'), 'set-upstream', '--current']);
-      expect(current.stdout.trim()).to.equal('web_blue blue');
+      expect(current.stdout.trim(), current.stderr).to.equal('web_blue blue');
       await seesDashboard(base, 'bob');
     });
 
