@@ -69,14 +69,10 @@ acquire_lock
 cd "$ROOT_DIR"
 compose_detect || exit 1
 ensure_env_file
-# Builds need base images: the official ones when Docker Hub answers, else local ones made from
-# Debian and npm packages (NODE_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE from the environment win).
-if [[ "$MODE" == build ]]; then
-  use_base_images
-fi
 
 uat_main() {
   local uc=(-p bank-uat -f "$ROOT_DIR/compose/docker-compose.uat.yml")
+  use_base_images
   if [[ "$MODE" == image ]]; then
     local tag="$IMAGE_TAG"
     [[ "$ACTION" == rollback ]] && tag="$IMAGE_TAG_PREVIOUS"

@@ -105,6 +105,7 @@ prepare_images() {
   shift 2
   local services=(web transactions "$@")
   if [[ "$MODE" == build ]]; then
+    use_base_images
     log "building images for $colour: ${services[*]}"
     local compose_services=("web_$colour" "transactions_$colour")
     [[ $# -eq 0 ]] || compose_services+=("$@")
@@ -137,8 +138,22 @@ old_gateway_workers() {
     [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == "nginx: worker process is shutting"* ]] && n=$((n + 1)); done; echo "$n"' 2>/dev/null || echo 0
 }
 
+DRAINING=false
 drain_flag() {
-  if [[ "$1" == on ]]; then gx touch "$DRAIN_FLAG"; else gx rm -f "$DRAIN_FLAG" 2>/dev/null || true; fi
+  if [[ "$1" == on ]]; then
+    DRAINING=true
+    gx touch "$DRAIN_FLAG"
+  else
+    gx rm -f "$DRAIN_FLAG" 2>/dev/null || true
+    DRAINING=false
+  fi
+}
+
+# Whatever stops the script (a failure, Ctrl-C), the gateway must not stay in drain mode.
+end_drain_on_exit() {
+  if [[ "$DRAINING" == true ]] && gateway_running; then
+    drain_flag off
+  fi
 }
 
 # CONFIRM_COUNT consecutive answers of the public port must come from `colour`. The reload is
@@ -191,6 +206,7 @@ prod_cold_start() {
   recorded="$(pcc blue run --rm --no-deps -T --entrypoint set-upstream gateway --current 2>/dev/null | awk '{ print $2 }')" || true
   [[ "$recorded" == blue || "$recorded" == green ]] && colour="$recorded"
   log "cold start: no gateway running; starting $colour"
+  use_base_images # the database's image too
   prepare_images "$colour" "$IMAGE_TAG_TO_DEPLOY" gateway
   pcc "$colour" up -d --no-build --no-recreate db >&2
   start_colour "$colour"
@@ -212,6 +228,7 @@ prod_cold_start() {
 }
 
 prod_main() {
+  trap end_drain_on_exit EXIT
   IMAGE_TAG_TO_DEPLOY="$IMAGE_TAG"
   [[ "$ACTION" == rollback && -n "$IMAGE_TAG_PREVIOUS" ]] && IMAGE_TAG_TO_DEPLOY="$IMAGE_TAG_PREVIOUS"
 
