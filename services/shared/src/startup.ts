@@ -19,7 +19,12 @@ export async function migrateWithRetry(db: Knex, logger: Logger, retry: RetryOpt
   let delay = retry.initialDelayMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+      // disableMigrationsListValidation: an older colour must still start (and be rolled back to) after
+      // a newer one applied expand-only migrations it does not know about.
+      const [, applied] = (await db.migrate.latest({ migrationSource, disableMigrationsListValidation: true })) as [
+        number,
+        string[],
+      ];
       logger.info({ applied }, applied.length ? 'database migrated' : 'database schema up to date');
       return;
     } catch (err) {
