@@ -3,8 +3,9 @@ import type { Knex } from 'knex';
 import type { Currency } from './money.js';
 
 /**
- * Accounts and the one primitive that moves money between two of them. Shared because the web
- * service opens a primary account when a user registers and the seed enters opening balances;
+ * Accounts: opening them, and the settlement accounts deposits come from. Shared because the web
+ * service opens a primary account when a user registers and the seed enters opening balances
+ * (money itself moves in the database, by the transfers_post trigger of migration 320);
  * everything else about money lives in the transactions service (services/transactions/src/ledger).
  */
 export type AccountKind = 'primary' | 'current' | 'settlement';
@@ -79,75 +80,26 @@ export async function settlementAccount(trx: Knex | Knex.Transaction, currency: 
   return row;
 }
 
-export interface Movement {
-  transferId: number;
-  from: AccountRow;
-  to: AccountRow;
-  amountCents: number;
-  type: 'transfer' | 'deposit';
-  label: string;
-  createdAt: string;
-}
-
-/**
- * Moves money inside the caller's transaction: conditional debit, credit, and two journal
- * postings that sum to zero; `users.balance` follows the primary account through a trigger
- * (migration 310). Returns false, having changed nothing, when the source account cannot cover
- * the amount (settlement may go negative: it is the outside world's side of deposits).
- */
-export async function postMovement(trx: Knex.Transaction, m: Movement): Promise<boolean> {
-  if (trx.client.config.client === 'pg') {
-    // Row locks in a stable order: two opposite transfers can never wait on each other. NO KEY
-    // UPDATE (what an UPDATE of the balance takes anyway) does not block the foreign-key checks
-    // of other transactions' inserts, which take KEY SHARE on these rows.
-    await trx('accounts').whereIn('id', [m.from.id, m.to.id]).orderBy('id').forNoKeyUpdate().select('id');
-  }
-  const debit = trx('accounts').where({ id: m.from.id });
-  if (m.from.kind !== 'settlement') debit.andWhere('balance', '>=', m.amountCents);
-  const debited = await debit.decrement('balance', m.amountCents);
-  if (Number(debited) !== 1) return false;
-  await trx('accounts').where({ id: m.to.id }).increment('balance', m.amountCents);
-  const posting = (account: AccountRow, amount: number) => ({
-    user_id: account.user_id,
-    account_id: account.number,
-    transfer_id: m.transferId,
-    amount,
-    currency: account.currency,
-    type: m.type,
-    label: m.label,
-    created_at: m.createdAt,
-  });
-  await trx('transactions').insert([posting(m.from, -m.amountCents), posting(m.to, m.amountCents)]);
-  return true;
-}
-
 /** Seed helper: enters a user's opening balance as a deposit from settlement (journal entries). */
 export async function seedOpeningDeposit(trx: Knex.Transaction, userId: number, amountCents: number): Promise<void> {
   const to = await trx<AccountRow>('accounts').where({ user_id: userId, kind: 'primary' }).first();
   if (!to) throw new Error(`user ${userId} has no primary account`);
   const from = await settlementAccount(trx, to.currency);
-  const createdAt = nowIso();
-  const label = 'Solde d’ouverture';
-  const [transfer] = (await trx('transfers')
-    .insert({
-      reference: newReference(),
-      kind: 'deposit',
-      initiated_by: null,
-      idempotency_key: `opening-balance-${userId}`,
-      request_hash: 'opening-balance',
-      status: 'succeeded',
-      from_account_id: from.id,
-      to_account_id: to.id,
-      amount: amountCents,
-      currency: to.currency,
-      label,
-      created_at: createdAt,
-    })
-    .returning(['id'])) as Array<{ id: number }>;
-  if (!transfer) throw new Error('opening deposit not recorded');
-  if (
-    !(await postMovement(trx, { transferId: transfer.id, from, to, amountCents, type: 'deposit', label, createdAt }))
-  ) {
-    throw new Error('opening deposit refused');
-  }
+  // Inserted as succeeded and posted by the database: the transfers_post trigger (migration 320)
+  // moves the balances and writes the journal in this same statement.
+  await trx('transfers').insert({
+    reference: newReference(),
+    kind: 'deposit',
+    initiated_by: null,
+    idempotency_key: `opening-balance-${userId}`,
+    request_hash: 'opening-balance',
+    status: 'succeeded',
+    posted_by: 'database',
+    from_account_id: from.id,
+    to_account_id: to.id,
+    amount: amountCents,
+    currency: to.currency,
+    label: 'Solde d’ouverture',
+    created_at: nowIso(),
+  });
 }

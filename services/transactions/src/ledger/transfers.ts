@@ -5,7 +5,6 @@ import {
   newReference,
   normalizeAccountNumber,
   nowIso,
-  postMovement,
   settlementAccount,
   toIso,
   type AccountRow,
@@ -15,9 +14,9 @@ import { formatCents, type Currency } from '../../../shared/src/money.js';
 import { withWriteRetry } from './retry.js';
 
 /**
- * Transfers and deposits. Each request is one DB transaction that first claims its idempotency
- * key (a unique row in `transfers`), then either moves the money or records why it was refused.
- * Both outcomes are committed, so a replayed key gets the original answer, whatever happened since.
+ * Transfers and deposits. Each request claims its idempotency key with a unique row in
+ * `transfers`, which either moves the money or records why it was refused. Both outcomes are
+ * durable, so a replayed key gets the original answer, whatever happened since.
  */
 export interface TransferRequest {
   kind: 'transfer';
@@ -110,9 +109,11 @@ const refuse = (status: number, code: string, message: string): Refusal => ({ st
 
 /**
  * Account numbers, owners, currencies and kinds never change once an account exists, so who
- * pays whom is resolved before the write transaction; only balances need the transaction, and
- * the conditional debit guards them. This keeps the write transaction (SQLite's single writer
- * lock) to five statements.
+ * pays whom is resolved first, with plain reads. Then a single INSERT claims the idempotency key
+ * and, the row saying succeeded, moves the money: the transfers_post trigger (migration 320)
+ * updates both balances and writes the journal in that same statement, or the whole statement
+ * fails on the overdraft constraint and nothing is written. A refusal is then recorded under the
+ * key by a second INSERT, so a replayed key gets the original answer whatever happened since.
  */
 export async function executeMovement(db: Knex, actorId: number, req: MovementRequest): Promise<MovementOutcome> {
   try {
@@ -129,85 +130,88 @@ function isForeignKeyViolation(err: unknown): boolean {
   return e?.code === '23503' || (e?.code === 'SQLITE_CONSTRAINT' && /FOREIGN KEY/i.test(String(e.message)));
 }
 
+/** The debit would take a customer account below zero (CHECK accounts_no_overdraft). */
+function isOverdraft(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  if (e?.code === '23514') return e.constraint === 'accounts_no_overdraft';
+  return e?.code === 'SQLITE_CONSTRAINT' && /accounts_no_overdraft/.test(String(e.message));
+}
+
 async function execute(db: Knex, actorId: number, req: MovementRequest): Promise<MovementOutcome> {
   const hash = requestHash(req);
   const label = req.label ?? DEFAULT_LABEL[req.kind];
   const resolved = req.kind === 'transfer' ? await resolveTransfer(db, actorId, req) : await resolveDeposit(db, req);
-  const refusal = 'refusal' in resolved ? resolved.refusal : undefined;
-  return withWriteRetry(() =>
-    db.transaction(async (trx): Promise<MovementOutcome> => {
-      const createdAt = nowIso();
-      const reference = newReference();
-      // The first statement is a write: it takes SQLite's write lock up front and, on PostgreSQL,
-      // makes a concurrent request with the same key wait here for the first one's outcome.
-      // The row is written as it should end; the rare refusal below rewrites it.
-      const claimed = (await trx('transfers')
-        .insert({
-          reference,
-          kind: req.kind,
-          initiated_by: actorId,
-          idempotency_key: req.idempotencyKey,
-          request_hash: hash,
-          status: refusal ? 'failed' : 'succeeded',
-          from_account_id: resolved.from?.id ?? null,
-          to_account_id: resolved.to?.id ?? null,
-          amount: req.amountCents,
-          currency: resolved.from?.currency ?? resolved.to?.currency ?? null,
-          label,
-          failure_status: refusal?.status ?? null,
-          failure_code: refusal?.code ?? null,
-          failure_message: refusal?.message ?? null,
-          created_at: createdAt,
-        })
-        .onConflict(['initiated_by', 'idempotency_key'])
-        .ignore()
-        .returning(['id'])) as Array<{ id: number }>;
-      const id = claimed[0]?.id;
-      if (id === undefined) return replay(trx, actorId, req.idempotencyKey, hash);
-      if (refusal || !resolved.from || !resolved.to) {
-        return { outcome: 'refused', replay: false, refusal: refusal ?? refuse(422, 'refused', 'Opération refusée.') };
-      }
-      const { from, to } = resolved;
-      const moved = await postMovement(trx, {
-        transferId: id,
-        from,
-        to,
-        amountCents: req.amountCents,
-        type: req.kind,
-        label,
-        createdAt,
-      });
-      if (!moved) {
-        const current = await trx<AccountRow>('accounts').where({ id: from.id }).first();
-        const insufficient = refuse(
-          422,
-          'insufficient_funds',
-          `Solde insuffisant : le compte ${from.number} dispose de ${formatCents(current?.balance ?? 0)} ${from.currency}, ` +
-            `le virement demande ${formatCents(req.amountCents)} ${from.currency}.`,
-        );
-        await trx('transfers').where({ id }).update({
-          status: 'failed',
-          failure_status: insufficient.status,
-          failure_code: insufficient.code,
-          failure_message: insufficient.message,
-        });
-        return { outcome: 'refused', replay: false, refusal: insufficient };
-      }
+  const claim = (refusal: Refusal | undefined) => ({
+    reference: newReference(),
+    kind: req.kind,
+    initiated_by: actorId,
+    idempotency_key: req.idempotencyKey,
+    request_hash: hash,
+    status: refusal ? 'failed' : 'succeeded',
+    posted_by: 'database',
+    from_account_id: resolved.from?.id ?? null,
+    to_account_id: resolved.to?.id ?? null,
+    amount: req.amountCents,
+    currency: resolved.from?.currency ?? resolved.to?.currency ?? null,
+    label,
+    failure_status: refusal?.status ?? null,
+    failure_code: refusal?.code ?? null,
+    failure_message: refusal?.message ?? null,
+    created_at: nowIso(),
+  });
+
+  let refusal = resolved.refusal;
+  const { from, to } = resolved;
+  if (!refusal && from && to) {
+    try {
+      const row = claim(undefined);
+      if (!(await insertClaim(db, row))) return replay(db, actorId, req.idempotencyKey, hash);
       return {
         outcome: 'succeeded',
         replay: false,
         transfer: {
-          reference,
+          reference: row.reference,
           status: 'succeeded',
           amount: formatCents(req.amountCents),
           currency: from.currency,
           fromAccount: from.number,
           toAccount: to.number,
           label,
-          createdAt: toIso(createdAt),
+          createdAt: toIso(row.created_at),
         },
       };
-    }),
+    } catch (err) {
+      if (!isOverdraft(err)) throw err;
+      refusal = await insufficientFunds(db, from, req.amountCents);
+    }
+  }
+  refusal ??= refuse(422, 'refused', 'Opération refusée.');
+  if (!(await insertClaim(db, claim(refusal)))) return replay(db, actorId, req.idempotencyKey, hash);
+  return { outcome: 'refused', replay: false, refusal };
+}
+
+/**
+ * Inserts the transfer row unless its key was already used; false means it was (the caller
+ * replays the stored outcome). On PostgreSQL a concurrent request with the same key waits on the
+ * unique index until the first one's statement commits, then finds the key used.
+ */
+async function insertClaim(db: Knex, row: Record<string, unknown>): Promise<boolean> {
+  const claimed = await withWriteRetry(
+    () =>
+      db('transfers').insert(row).onConflict(['initiated_by', 'idempotency_key']).ignore().returning(['id']) as Promise<
+        Array<{ id: number }>
+      >,
+  );
+  return claimed.length === 1;
+}
+
+async function insufficientFunds(db: Knex, from: AccountRow, amountCents: number): Promise<Refusal> {
+  const current = await db<AccountRow>('accounts').where({ id: from.id }).first();
+  return refuse(
+    422,
+    'insufficient_funds',
+    `Solde insuffisant : le compte ${from.number} dispose de ${formatCents(current?.balance ?? 0)} ${from.currency}, ` +
+      `le virement demande ${formatCents(amountCents)} ${from.currency}.`,
   );
 }
 
@@ -293,8 +297,8 @@ async function resolveRecipient(
   return { account };
 }
 
-async function replay(trx: Knex.Transaction, actorId: number, key: string, hash: string): Promise<MovementOutcome> {
-  const row = await trx('transfers as tr')
+async function replay(db: Knex, actorId: number, key: string, hash: string): Promise<MovementOutcome> {
+  const row = await db('transfers as tr')
     .leftJoin('accounts as fa', 'fa.id', 'tr.from_account_id')
     .leftJoin('accounts as ta', 'ta.id', 'tr.to_account_id')
     .where({ 'tr.initiated_by': actorId, 'tr.idempotency_key': key })
