@@ -224,6 +224,21 @@ describeEachDatabase('money under concurrency', ({ db, url }) => {
       expect((await balances(db())).get(payer.primary)).to.equal(300n);
     }
   });
+
+  it('opens at most 10 accounts per user, even when 12 requests arrive at once through two writers', async function () {
+    this.timeout(60_000);
+    const owner = await makeUser(db(), 'owner');
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (clients[i % 2] as SignedClient).post('/api/accounts', owner.id, { currency: i % 3 ? 'EUR' : 'USD' }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort((a, b) => a - b);
+    expect(statuses).to.deep.equal([...Array<number>(9).fill(201), 422, 422, 422]);
+    expect(responses.find((r) => r.status === 422)?.body.error.code).to.equal('too_many_accounts');
+    const count = await db()('accounts').where({ user_id: owner.id }).count<{ n: unknown }[]>({ n: '*' }).first();
+    expect(Number(count?.n)).to.equal(10);
+  });
 });
 
 describeEachDatabase('the journal is append-only', ({ db, kind }) => {

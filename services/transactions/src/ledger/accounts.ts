@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { openAccount, toIso, type AccountRow } from '../../../shared/src/accounts.js';
+import { dbClient } from '../../../shared/src/db.js';
 import { unprocessable } from '../../../shared/src/errors.js';
 import { formatCents, type Currency } from '../../../shared/src/money.js';
 import type { Actor } from './actors.js';
@@ -34,7 +35,10 @@ export async function listAccounts(db: Knex, actor: Actor): Promise<AccountView[
 export async function openCurrentAccount(db: Knex, actor: Actor, currency: Currency): Promise<AccountView> {
   return withWriteRetry(() =>
     db.transaction(async (trx) => {
-      // The insert comes first: on SQLite it takes the write lock before anything is read.
+      // Two requests of one user must not both see 9 accounts. On SQLite the insert comes first
+      // and takes the single write lock before anything is read; on PostgreSQL the user's row
+      // lock queues the second request until the first one commits.
+      if (dbClient(db) === 'pg') await trx('users').where({ id: actor.id }).forNoKeyUpdate().first('id');
       const account = await openAccount(trx, actor.id, currency, 'current');
       const count = await trx('accounts')
         .where({ user_id: actor.id })
