@@ -16,6 +16,18 @@ import type { Knex } from 'knex';
  * during a flip or brought back by a rollback, inserts rows with the default `'application'` and
  * moves the money itself, exactly as before; nothing is moved twice.
  */
+/** The same two statements in both trigger bodies: both balances, then the two postings. */
+const MOVE_AND_POST = `
+  update accounts
+    set balance = balance + case when id = new.from_account_id then -new.amount else new.amount end
+    where id in (new.from_account_id, new.to_account_id);
+  insert into transactions (user_id, account_id, transfer_id, amount, currency, type, label, created_at)
+    select user_id, number, new.id,
+           case when id = new.from_account_id then -new.amount else new.amount end,
+           currency, new.kind, new.label, new.created_at
+    from accounts where id in (new.from_account_id, new.to_account_id)
+    order by id = new.to_account_id;`;
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('transfers', (t) => {
     t.string('posted_by', 16).notNullable().defaultTo('application');
@@ -35,15 +47,7 @@ export async function up(knex: Knex): Promise<void> {
         -- foreign-key checks, which take KEY SHARE on these rows.
         perform 1 from accounts where id in (new.from_account_id, new.to_account_id)
           order by id for no key update;
-        update accounts
-          set balance = balance + case when id = new.from_account_id then -new.amount else new.amount end
-          where id in (new.from_account_id, new.to_account_id);
-        insert into transactions (user_id, account_id, transfer_id, amount, currency, type, label, created_at)
-          select user_id, number, new.id,
-                 case when id = new.from_account_id then -new.amount else new.amount end,
-                 currency, new.kind, new.label, new.created_at
-          from accounts where id in (new.from_account_id, new.to_account_id)
-          order by id = new.to_account_id;
+        ${MOVE_AND_POST}
         return null;
       end $$`);
     await knex.raw(`create trigger transfers_post after insert on transfers
@@ -58,15 +62,7 @@ export async function up(knex: Knex): Promise<void> {
           where new.from_account_id is new.to_account_id
              or (select count(*) from accounts
                  where id in (new.from_account_id, new.to_account_id) and currency = new.currency) <> 2;
-        update accounts
-          set balance = balance + case when id = new.from_account_id then -new.amount else new.amount end
-          where id in (new.from_account_id, new.to_account_id);
-        insert into transactions (user_id, account_id, transfer_id, amount, currency, type, label, created_at)
-          select user_id, number, new.id,
-                 case when id = new.from_account_id then -new.amount else new.amount end,
-                 currency, new.kind, new.label, new.created_at
-          from accounts where id in (new.from_account_id, new.to_account_id)
-          order by id = new.to_account_id;
+        ${MOVE_AND_POST}
       end`);
   }
 }
