@@ -28,6 +28,29 @@ export default tseslint.config(
       'security/detect-object-injection': 'off',
     },
   },
+  // Service boundaries: a service reaches another one only through its #alias (package.json
+  // "imports"), never by a relative path, and only in the allowed direction: shared imports no
+  // service, web imports nothing of transactions (it writes no money table) and vice versa; only
+  // the one-shot database job (services/jobs) composes both.
+  ...[
+    ['services/shared/**/*.ts', '^#(web|transactions|jobs)/'],
+    ['services/web/**/*.ts', '^#(transactions|jobs)/'],
+    ['services/transactions/**/*.ts', '^#(web|jobs)/'],
+    ['services/jobs/**/*.ts', ''],
+  ].map(([files, forbidden]) => ({
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../../*'], message: 'Cross a service boundary through its #alias, not a relative path.' },
+            ...(forbidden ? [{ regex: forbidden, message: 'This service must not import that one.' }] : []),
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['k6/**/*.js'],
     languageOptions: { globals: { __VU: 'readonly', __ITER: 'readonly', __ENV: 'readonly' } },

@@ -17,13 +17,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
-import { seedOpeningDeposit } from '../services/shared/src/accounts.js';
-import { createDb } from '../services/shared/src/db.js';
-import { createLogger } from '../services/shared/src/logger.js';
-import { formatCents } from '../services/shared/src/money.js';
-import { signatureHeaders, type SigningKey } from '../services/shared/src/signing.js';
-import { migrateWithRetry } from '../services/shared/src/startup.js';
-import { createUser } from '../services/shared/src/users.js';
+import { migrateDatabase } from '#jobs/migrate.js';
+import { formatCents } from '#shared/contract/money.js';
+import { createDb } from '#shared/db.js';
+import { createLogger } from '#shared/logger.js';
+import { signatureHeaders, type SigningKey } from '#shared/signing.js';
+import { openPrimaryAccount } from '#transactions/ledger/accounts.js';
+import { openingDeposit } from '#transactions/ledger/seed.js';
+import { insertUser } from '#web/auth/users.js';
 import { createPostgresDatabase, freePort, stopPostgres } from '../test/helpers/postgres.js';
 
 const TRANSFERS = intEnv('BENCH_TRANSFERS', 4000);
@@ -60,15 +61,15 @@ interface Result {
 }
 
 async function setUp(db: Knex): Promise<Account[]> {
-  await migrateWithRetry(db, createLogger('bench', 'warn'));
+  await migrateDatabase(db, createLogger('bench', 'warn'));
   const accounts: Account[] = [];
   await db.transaction(async (trx) => {
     for (let i = 0; i < ACCOUNTS; i += 1) {
-      const user = await createUser(trx, { username: `bench_${i}_${randomUUID().slice(0, 8)}`, passwordHash: 'x' });
+      const user = await insertUser(trx, { username: `bench_${i}_${randomUUID().slice(0, 8)}`, passwordHash: 'x' });
       if (!user) throw new Error('bench user not created');
-      await seedOpeningDeposit(trx, user.id, OPENING_CENTS);
-      const row = await trx('accounts').where({ user_id: user.id, kind: 'primary' }).first<{ number: string }>();
-      accounts.push({ userId: user.id, number: row.number });
+      const { account } = await openPrimaryAccount(trx, user.id);
+      await openingDeposit(trx, user.id, account.id, OPENING_CENTS);
+      accounts.push({ userId: user.id, number: account.number });
     }
   });
   return accounts;

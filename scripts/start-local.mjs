@@ -1,6 +1,7 @@
-// `npm start`: runs the transactions service and the web service natively on SQLite (web on
-// http://localhost:5000), prints their JSON logs as readable lines, and stops both on Ctrl-C.
-import { spawn } from 'node:child_process';
+// `npm start`: runs the database job (migrate, then the demo seed if there is no user), then the
+// transactions service and the web service natively on SQLite (web on http://localhost:5000),
+// prints their JSON logs as readable lines, and stops both on Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const common = {
@@ -37,6 +38,16 @@ function pretty(name, line) {
   } catch {
     return `[${name}] ${line}`;
   }
+}
+
+const job = spawnSync(process.execPath, ['dist/services/jobs/src/cli.js', 'migrate', 'seed'], {
+  env: common,
+  encoding: 'utf8',
+});
+for (const line of `${job.stdout ?? ''}${job.stderr ?? ''}`.split('\n').filter(Boolean)) console.log(pretty('db', line));
+if (job.status !== 0) {
+  console.log(`[db] the database job failed (${job.signal ?? job.status}): the services are not started`);
+  process.exit(1);
 }
 
 let stopping = false;

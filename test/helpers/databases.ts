@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { createDb } from '../../services/shared/src/db.js';
+import { createDb } from '#shared/db.js';
 import { createPostgresDatabase } from './postgres.js';
 
 export type DbKind = 'SQLite' | 'PostgreSQL';

@@ -1,42 +1,30 @@
 /**
- * Configuration read once from the environment and validated at start-up.
- * A bad or missing variable throws a ConfigError naming it; server files print it and exit 1.
+ * The configuration every process shares (base), read once from the environment and validated at
+ * start-up, plus the readers each service's own config (web/src/config.ts,
+ * transactions/src/config.ts) is built with. A bad or missing variable throws a ConfigError naming
+ * it; server files print it and exit 1.
  */
 
-export type ServiceName = 'web' | 'transactions';
+export type ServiceName = 'web' | 'transactions' | 'jobs';
 export type NodeEnv = 'development' | 'production' | 'test';
+export type Env = Record<string, string | undefined>;
 
-export interface ScryptParams {
-  logN: number;
-  r: number;
-  p: number;
-}
-
-export interface Config {
+export interface BaseConfig {
   service: ServiceName;
   nodeEnv: NodeEnv;
-  host: string;
-  port: number;
   databaseUrl: string;
-  appColor: string;
   logLevel: string;
   version: string;
+}
+
+/** What a process that listens adds to the base: where, which colour, how it stops. */
+export interface ServerConfig extends BaseConfig {
+  host: string;
+  port: number;
+  appColor: string;
   signing: { keyId: string; secret: string };
   keepAliveTimeoutMs: number;
   shutdownTimeoutMs: number;
-  /** web only */
-  secretKey: string;
-  transactionsUrl: string;
-  trustProxy: boolean;
-  scrypt: ScryptParams;
-  hashConcurrency: number;
-  hashQueueMax: number;
-  hashQueueTimeoutMs: number;
-  sessionIdleTimeoutS: number;
-  sessionAbsoluteTimeoutS: number;
-  loginMaxFailuresPerUser: number;
-  loginMaxFailuresPerIp: number;
-  loginFailureWindowS: number;
 }
 
 export class ConfigError extends Error {
@@ -49,19 +37,16 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
 export const DEV_SIGNING_SECRET = 'dev-signing-secret-change-me-dev-signing';
 export const DEFAULT_DATABASE_URL = 'sqlite:///./data/transactions.db';
 const MIN_SECRET_LENGTH = 32;
 
-type Env = Record<string, string | undefined>;
-
-function raw(env: Env, name: string): string | undefined {
+export function raw(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got "${value}"`);
@@ -70,7 +55,7 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return n;
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
+export function bool(env: Env, name: string, fallback: boolean): boolean {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
@@ -78,7 +63,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${value}"`);
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
@@ -87,7 +72,7 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return value as T;
 }
 
-function secret(env: Env, name: string, devDefault: string, production: boolean): string {
+export function secret(env: Env, name: string, devDefault: string, production: boolean): string {
   const value = raw(env, name);
   if (value === undefined) {
     if (production) throw new ConfigError(name, 'is required in production');
@@ -100,6 +85,17 @@ function secret(env: Env, name: string, devDefault: string, production: boolean)
     throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters in production`);
   }
   return value;
+}
+
+export function url(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name) ?? fallback;
+  try {
+    const parsed = new URL(value);
+    if (!['http:', 'https:'].includes(parsed.protocol)) throw new Error('protocol');
+  } catch {
+    throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
 }
 
 function databaseUrl(env: Env, production: boolean): string {
@@ -117,60 +113,38 @@ function databaseUrl(env: Env, production: boolean): string {
   return value;
 }
 
-function url(env: Env, name: string, fallback: string): string {
-  const value = raw(env, name) ?? fallback;
-  try {
-    const parsed = new URL(value);
-    if (!['http:', 'https:'].includes(parsed.protocol)) throw new Error('protocol');
-  } catch {
-    throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
-  }
-  return value.replace(/\/+$/, '');
+export function loadBaseConfig(service: ServiceName, env: Env = process.env, version = '1.0.0'): BaseConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  return {
+    service,
+    nodeEnv,
+    databaseUrl: databaseUrl(env, nodeEnv === 'production'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    version,
+  };
 }
 
-export function loadConfig(service: ServiceName, env: Env = process.env, version = '1.0.0'): Config {
-  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
-  const production = nodeEnv === 'production';
+export function loadServerConfig(
+  service: 'web' | 'transactions',
+  defaultPort: number,
+  env: Env = process.env,
+  version = '1.0.0',
+): ServerConfig {
+  const base = loadBaseConfig(service, env, version);
   const appColor = raw(env, 'APP_COLOR') ?? 'local';
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(appColor)) {
     throw new ConfigError('APP_COLOR', `must be a short lowercase name such as blue or green, got "${appColor}"`);
   }
-  const idle = int(env, 'SESSION_IDLE_TIMEOUT_S', 30 * 60, 60, 7 * 24 * 3600);
-  const absolute = int(env, 'SESSION_ABSOLUTE_TIMEOUT_S', 8 * 3600, 60, 30 * 24 * 3600);
-  if (absolute < idle) {
-    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT_S', 'must not be shorter than SESSION_IDLE_TIMEOUT_S');
-  }
   return {
-    service,
-    nodeEnv,
+    ...base,
     host: raw(env, 'HOST') ?? '0.0.0.0',
-    port: int(env, 'PORT', service === 'web' ? 5000 : 5100, 0, 65535),
-    databaseUrl: databaseUrl(env, production),
+    port: int(env, 'PORT', defaultPort, 0, 65535),
     appColor,
-    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    version,
     signing: {
       keyId: raw(env, 'SERVICE_SIGNING_KEY_ID') ?? 'k1',
-      secret: secret(env, 'SERVICE_SIGNING_SECRET', DEV_SIGNING_SECRET, production),
+      secret: secret(env, 'SERVICE_SIGNING_SECRET', DEV_SIGNING_SECRET, base.nodeEnv === 'production'),
     },
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 0, 300_000),
-    secretKey: service === 'web' ? secret(env, 'SECRET_KEY', DEV_SECRET_KEY, production) : '',
-    transactionsUrl: url(env, 'TRANSACTIONS_URL', 'http://127.0.0.1:5100'),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
-    // OWASP-equivalent default: N=2^15, r=8, p=3.
-    scrypt: {
-      logN: int(env, 'SCRYPT_LOG_N', 15, 10, 20),
-      r: int(env, 'SCRYPT_R', 8, 1, 32),
-      p: int(env, 'SCRYPT_P', 3, 1, 16),
-    },
-    hashConcurrency: int(env, 'HASH_CONCURRENCY', 0, 0, 64),
-    hashQueueMax: int(env, 'HASH_QUEUE_MAX', 64, 1, 10_000),
-    hashQueueTimeoutMs: int(env, 'HASH_QUEUE_TIMEOUT_MS', 5_000, 100, 60_000),
-    sessionIdleTimeoutS: idle,
-    sessionAbsoluteTimeoutS: absolute,
-    loginMaxFailuresPerUser: int(env, 'LOGIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
-    loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
-    loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type Koa from 'koa';
-import type { Config } from './config.js';
+import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 
 export interface RunningServer {
@@ -14,7 +14,7 @@ export interface RunningServer {
  * close a connection nginx is about to reuse: random 502s), and stops gracefully: no new
  * connections, in-flight requests finish, idle keep-alive sockets close, then `onClosed` runs.
  */
-export async function listen(app: Koa, config: Config, logger: Logger): Promise<RunningServer> {
+export async function listen(app: Koa, config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const server = createServer(app.callback());
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.headersTimeout = config.keepAliveTimeoutMs + 5_000;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, type Config, type ServiceName } from './config.js';
+import { ConfigError, type BaseConfig, type Env, type ServiceName } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
 function packageVersion(): string {
@@ -19,16 +19,18 @@ function packageVersion(): string {
 }
 
 /**
- * Entry point shared by the two server files: validated config (a bad variable stops the process
- * with a message naming it), one logger, and any start-up failure logged before exiting 1.
+ * Entry point shared by the server files and the database job: validated config (a bad variable
+ * stops the process with a message naming it), one logger, and any start-up failure logged
+ * before exiting 1.
  */
-export async function runMain(
+export async function runMain<C extends BaseConfig>(
   service: ServiceName,
-  start: (config: Config, logger: Logger) => Promise<void>,
+  load: (env: Env, version: string) => C,
+  start: (config: C, logger: Logger) => Promise<void>,
 ): Promise<void> {
-  let config: Config;
+  let config: C;
   try {
-    config = loadConfig(service, process.env, packageVersion());
+    config = load(process.env, packageVersion());
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`[${service}] ${err.message}`);

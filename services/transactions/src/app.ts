@@ -1,45 +1,47 @@
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Knex } from 'knex';
-import type { Config } from '../../shared/src/config.js';
-import type { Logger } from '../../shared/src/logger.js';
-import { requestIdAndLogging } from '../../shared/src/koa-middleware.js';
-import { systemRoutes } from '../../shared/src/system-routes.js';
+import type { Logger } from '#shared/logger.js';
+import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
+import { requestIdAndLogging } from '#shared/request-logging.js';
+import { systemRoutes } from '#shared/system-routes.js';
+import type { TransactionsConfig } from './config.js';
 import { jsonErrors } from './errors-json.js';
-import { requireSignature } from './signature-auth.js';
 import { apiRoutes } from './routes/api.js';
+import { TRANSACTIONS_MIGRATIONS } from './schema.js';
+import { requireSignature } from './signature-auth.js';
 
 export interface TransactionsDeps {
-  config: Config;
+  config: TransactionsConfig;
   db: Knex;
   logger: Logger;
+  schema?: SchemaCheck;
 }
 
 /** The transactions service: internal JSON API, every /api call signed by the web service. */
-export function createApp({ config, db, logger }: TransactionsDeps): Koa {
+export function createApp({ config, db, logger, schema }: TransactionsDeps): Koa {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
-  const system = systemRoutes(config, db);
-  const api = apiRoutes({ config, db, logger });
+  const schemaCheck = schema ?? createSchemaCheck(db, TRANSACTIONS_MIGRATIONS, logger);
+  const system = systemRoutes(config, db, schemaCheck);
+  const api = apiRoutes(db, logger);
 
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(jsonErrors(logger));
-  app.use(async (ctx, next) => {
+  app.use(async function noSniffNoStore(ctx, next) {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
   app.use(system.routes());
   app.use(system.allowedMethods());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
-  app.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/api/')) {
-      await requireSignature(config.signing, logger)(ctx, next);
-    } else {
-      await next();
-    }
+  app.use(async function schemaIsCurrent(_ctx, next) {
+    await schemaCheck.ensure();
+    await next();
   });
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
+  app.use(requireSignature(config.signing, logger));
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: false }));
   return app;

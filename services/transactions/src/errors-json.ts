@@ -1,6 +1,6 @@
 import type Koa from 'koa';
-import { toAppError } from '../../shared/src/errors.js';
-import type { Logger } from '../../shared/src/logger.js';
+import { toAppError } from '#shared/errors.js';
+import type { Logger } from '#shared/logger.js';
 
 /** Renders every error as `{"error":{"code","message"}}`; 5xx details only go to the log. */
 export function jsonErrors(logger: Logger): Koa.Middleware {

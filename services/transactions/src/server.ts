@@ -1,12 +1,12 @@
-import { createDb } from '../../shared/src/db.js';
-import { handleShutdownSignals, listen } from '../../shared/src/http-server.js';
-import { runMain } from '../../shared/src/main.js';
-import { migrateWithRetry } from '../../shared/src/startup.js';
+import { createDb } from '#shared/db.js';
+import { handleShutdownSignals, listen } from '#shared/http-server.js';
+import { runMain } from '#shared/main.js';
 import { createApp } from './app.js';
+import { loadTransactionsConfig } from './config.js';
 
-await runMain('transactions', async (config, logger) => {
+await runMain('transactions', loadTransactionsConfig, async (config, logger) => {
+  // No migration here: the migrate job owns the schema; /ready says whether it is current.
   const db = createDb(config.databaseUrl);
-  await migrateWithRetry(db, logger);
   const running = await listen(createApp({ config, db, logger }), config, logger);
   logger.info({ port: config.port, color: config.appColor }, 'transactions service listening');
   handleShutdownSignals(logger, async () => {

@@ -4,35 +4,37 @@ import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import session from 'koa-session';
 import type { Knex } from 'knex';
-import type { Config } from '../../shared/src/config.js';
-import type { Logger } from '../../shared/src/logger.js';
-import { requestIdAndLogging } from '../../shared/src/koa-middleware.js';
-import { createPasswordHasher, type PasswordHasher } from '../../shared/src/passwords.js';
-import { systemRoutes } from '../../shared/src/system-routes.js';
-import { verifyCsrf } from './csrf.js';
-import { loadUser } from './current-user.js';
+import type { Logger } from '#shared/logger.js';
+import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
+import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
+import { requestIdAndLogging } from '#shared/request-logging.js';
+import { systemRoutes } from '#shared/system-routes.js';
+import { verifyCsrf } from './auth/csrf.js';
+import { loadUser } from './auth/current-user.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
+import { createSessionStore } from './auth/session-store.js';
+import type { WebConfig } from './config.js';
 import { htmlErrors } from './errors-html.js';
-import { LoginThrottle } from './login-throttle.js';
 import { createRenderer } from './render.js';
-import { authRoutes } from './routes/auth.js';
-import { pageRoutes } from './routes/pages.js';
+import { webRoutes } from './routes/index.js';
 import { securityHeaders } from './security-headers.js';
-import { createSessionStore } from './session-store.js';
 import { staticFiles } from './static-files.js';
 import { createTransactionsClient, type TransactionsClient } from './transactions-client.js';
 
 export interface WebDeps {
-  config: Config;
+  config: WebConfig;
   db: Knex;
   logger: Logger;
   hasher?: PasswordHasher;
   transactions?: TransactionsClient;
+  schema?: SchemaCheck;
 }
 
 // views/ and static/ sit beside src/ (copied next to the compiled files by the build).
 const webRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export function createHasher(config: Config): PasswordHasher {
+export function createHasher(config: WebConfig): PasswordHasher {
   return createPasswordHasher(config.scrypt, {
     concurrency: config.hashConcurrency,
     maxQueue: config.hashQueueMax,
@@ -40,7 +42,10 @@ export function createHasher(config: Config): PasswordHasher {
   });
 }
 
-/** The web service: pages, forms, sessions. Talks to the transactions service for money. */
+/**
+ * The web service: pages, forms, sessions, users. Everything about money goes through the signed
+ * transactions client; this service writes no money table.
+ */
 export function createApp(deps: WebDeps): Koa {
   const { config, db, logger } = deps;
   const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy, maxIpsCount: 1 });
@@ -53,16 +58,20 @@ export function createApp(deps: WebDeps): Koa {
     config.loginMaxFailuresPerIp,
     config.loginFailureWindowS * 1000,
   );
-  const system = systemRoutes(config, db);
-  const auth = authRoutes({ db, logger, hasher, throttle, render });
-  const pages = pageRoutes({ logger, render, transactions });
+  const schema = deps.schema ?? createSchemaCheck(db, SHARED_MIGRATIONS, logger);
+  const system = systemRoutes(config, db, schema);
+  const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
 
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(securityHeaders());
   app.use(system.routes());
   app.use(staticFiles(`${webRoot}static`));
   app.use(htmlErrors(logger, render));
-  app.use(async (ctx, next) => {
+  app.use(async function schemaIsCurrent(_ctx, next) {
+    await schema.ensure();
+    await next();
+  });
+  app.use(async function secureCookiesOverHttps(ctx, next) {
     // Secure cookies whenever the request arrived over HTTPS (per the one trusted proxy hop).
     ctx.sessionOptions.secure = ctx.secure;
     await next();
@@ -86,10 +95,8 @@ export function createApp(deps: WebDeps): Koa {
   app.use(loadUser(db, config.sessionAbsoluteTimeoutS * 1000));
   app.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb', strict: true }));
   app.use(verifyCsrf());
-  app.use(auth.routes());
-  app.use(pages.routes());
-  app.use(auth.allowedMethods());
-  app.use(pages.allowedMethods());
+  for (const router of pages) app.use(router.routes());
+  for (const router of pages) app.use(router.allowedMethods());
   return app;
 }
 

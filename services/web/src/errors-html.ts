@@ -1,6 +1,6 @@
 import type Koa from 'koa';
-import { AppError, isDbUnavailable, toAppError } from '../../shared/src/errors.js';
-import type { Logger } from '../../shared/src/logger.js';
+import { AppError, isDbUnavailable, toAppError } from '#shared/errors.js';
+import type { Logger } from '#shared/logger.js';
 import type { Render } from './render.js';
 
 const HEADINGS: Record<number, string> = {

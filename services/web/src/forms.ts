@@ -1,4 +1,4 @@
-import { badRequest } from '../../shared/src/errors.js';
+import { badRequest } from '#shared/errors.js';
 
 export type FormBody = Record<string, unknown>;
 

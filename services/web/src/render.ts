@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import nunjucks from 'nunjucks';
-import { csrfToken } from './csrf.js';
+import { csrfToken } from './auth/csrf.js';
 
 export interface FlashMessage {
   type: 'success' | 'error' | 'info';

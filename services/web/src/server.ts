@@ -1,16 +1,13 @@
-import { createDb } from '../../shared/src/db.js';
-import { handleShutdownSignals, listen } from '../../shared/src/http-server.js';
-import { runMain } from '../../shared/src/main.js';
-import { seedIfEmpty } from '../../shared/src/seed.js';
-import { migrateWithRetry } from '../../shared/src/startup.js';
-import { createApp, createHasher } from './app.js';
+import { createDb } from '#shared/db.js';
+import { handleShutdownSignals, listen } from '#shared/http-server.js';
+import { runMain } from '#shared/main.js';
+import { createApp } from './app.js';
+import { loadWebConfig } from './config.js';
 
-await runMain('web', async (config, logger) => {
+await runMain('web', loadWebConfig, async (config, logger) => {
+  // No migration and no seed here: the migrate job owns both; /ready says whether the schema is current.
   const db = createDb(config.databaseUrl);
-  await migrateWithRetry(db, logger);
-  const hasher = createHasher(config);
-  await seedIfEmpty(db, (password) => hasher.hash(password), logger);
-  const running = await listen(createApp({ config, db, logger, hasher }), config, logger);
+  const running = await listen(createApp({ config, db, logger }), config, logger);
   logger.info({ port: config.port, color: config.appColor }, 'web service listening');
   handleShutdownSignals(logger, async () => {
     await running.close();

@@ -1,50 +1,34 @@
-import { AppError } from '../../shared/src/errors.js';
-import type { Logger } from '../../shared/src/logger.js';
-import { currentRequestId } from '../../shared/src/request-context.js';
-import { signatureHeaders, type SigningKey } from '../../shared/src/signing.js';
-
-export interface Account {
-  number: string;
-  currency: string;
-  balance: string;
-  kind: string;
-  createdAt?: string;
-}
-
-export interface Movement {
-  id: number;
-  createdAt: string;
-  accountNumber: string;
-  amount: string;
-  currency: string;
-  type: string;
-  label?: string | null;
-  counterparty?: string | null;
-  reference?: string | null;
-}
-
-export interface Page {
-  page: number;
-  pageSize: number;
-  hasNext: boolean;
-}
+import type {
+  AccountView,
+  JournalEntryView,
+  MovementView,
+  PageInfo,
+  TransferRequestBody,
+  TransferView,
+  TrialBalance,
+} from '#shared/contract/api.js';
+import type { Currency } from '#shared/contract/money.js';
+import { AppError } from '#shared/errors.js';
+import type { Logger } from '#shared/logger.js';
+import { currentRequestId } from '#shared/request-context.js';
+import { signatureHeaders, type SigningKey } from '#shared/signing.js';
 
 export type TransactionsClient = ReturnType<typeof createTransactionsClient>;
 
 const TIMEOUT_MS = 5_000;
 
+function unavailable(): AppError {
+  return new AppError(503, 'transactions_unavailable', 'Le service des opérations est momentanément indisponible.');
+}
+
 /**
- * Signed HTTP client for the transactions service. Each call carries the acting user's id inside
- * the signature and the current request id. Refusals come back as AppErrors with the service's
- * status, code and (French) message; an unreachable service becomes a 503.
+ * Signed HTTP client for the transactions service, typed with the shared contract. Each call
+ * carries the acting user's id inside the signature and the current request id. Refusals come
+ * back as AppErrors with the service's status, code and (French) message; an unreachable service
+ * becomes a 503.
  */
 export function createTransactionsClient(baseUrl: string, key: SigningKey, logger: Logger) {
-  async function call<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    actingUserId: number,
-    payload?: unknown,
-  ): Promise<{ status: number; body: T }> {
+  async function call<T>(method: 'GET' | 'POST', path: string, actingUserId: number, payload?: unknown): Promise<T> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -63,7 +47,7 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
       });
     } catch (err) {
       logger.error({ err: (err as Error).message, path }, 'transactions service unreachable');
-      throw new AppError(503, 'transactions_unavailable', 'Le service des opérations est momentanément indisponible.');
+      throw unavailable();
     }
     const text = await response.text();
     let json: unknown;
@@ -76,15 +60,11 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
       const error = (json as { error?: { code?: string; message?: string } }).error;
       if (response.status >= 500 || !error?.code) {
         logger.error({ status: response.status, path }, 'transactions service error');
-        throw new AppError(
-          503,
-          'transactions_unavailable',
-          'Le service des opérations est momentanément indisponible.',
-        );
+        throw unavailable();
       }
       throw new AppError(response.status, error.code, error.message ?? 'Opération refusée.');
     }
-    return { status: response.status, body: json as T };
+    return json as T;
   }
 
   const query = (params: Record<string, string | number | undefined>) => {
@@ -96,32 +76,28 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
 
   return {
     accounts: async (userId: number) =>
-      (await call<{ accounts: Account[] }>('GET', '/api/accounts', userId)).body.accounts,
-    openAccount: async (userId: number, currency: string) =>
-      (await call<{ account: Account }>('POST', '/api/accounts', userId, { currency })).body.account,
+      (await call<{ accounts: AccountView[] }>('GET', '/api/accounts', userId)).accounts,
+    openAccount: async (userId: number, currency: Currency) =>
+      (await call<{ account: AccountView }>('POST', '/api/accounts', userId, { currency })).account,
+    /** Idempotent: a repeat returns the account the first call opened. */
+    openPrimaryAccount: async (userId: number) =>
+      (await call<{ account: AccountView }>('POST', '/api/accounts/primary', userId, {})).account,
     latestMovements: async (userId: number, limit = 5) =>
-      (await call<{ movements: Movement[] }>('GET', `/api/movements${query({ limit })}`, userId)).body.movements,
-    history: async (userId: number, account: string, page: number, pageSize: number) =>
-      (
-        await call<{ movements: Movement[] } & Page>(
-          'GET',
-          `/api/movements${query({ account, page, pageSize })}`,
-          userId,
-        )
-      ).body,
-    transfer: async (
-      userId: number,
-      input: { idempotencyKey: string; fromAccount: string; to: string; amount: string; label: string },
-    ) => (await call<{ transfer: Record<string, string> }>('POST', '/api/transfers', userId, input)).body.transfer,
-    journal: async (userId: number, page: number, pageSize: number) =>
-      (
-        await call<{ entries: Array<Record<string, unknown>> } & Page>(
-          'GET',
-          `/api/ledger/journal${query({ page, pageSize })}`,
-          userId,
-        )
-      ).body,
-    trialBalance: async (userId: number) =>
-      (await call<Record<string, unknown>>('GET', '/api/ledger/trial-balance', userId)).body,
+      (await call<{ movements: MovementView[] }>('GET', `/api/movements${query({ limit })}`, userId)).movements,
+    history: (userId: number, account: string, page: number, pageSize: number) =>
+      call<{ movements: MovementView[] } & PageInfo>(
+        'GET',
+        `/api/movements${query({ account, page, pageSize })}`,
+        userId,
+      ),
+    transfer: async (userId: number, input: TransferRequestBody) =>
+      (await call<{ transfer: TransferView }>('POST', '/api/transfers', userId, input)).transfer,
+    journal: (userId: number, page: number, pageSize: number) =>
+      call<{ entries: JournalEntryView[] } & PageInfo>(
+        'GET',
+        `/api/ledger/journal${query({ page, pageSize })}`,
+        userId,
+      ),
+    trialBalance: (userId: number) => call<TrialBalance>('GET', '/api/ledger/trial-balance', userId),
   };
 }

@@ -1,19 +1,34 @@
+import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
-import { openAccount, toIso, type AccountRow } from '../../../shared/src/accounts.js';
-import { dbClient } from '../../../shared/src/db.js';
-import { unprocessable } from '../../../shared/src/errors.js';
-import { formatCents, type Currency } from '../../../shared/src/money.js';
-import type { Actor } from './actors.js';
+import { MAX_ACCOUNTS_PER_USER } from '#shared/contract/accounts.js';
+import type { AccountView } from '#shared/contract/api.js';
+import { formatCents, type Currency } from '#shared/contract/money.js';
+import { dbClient } from '#shared/db.js';
+import { unprocessable } from '#shared/errors.js';
+import { nowIso, toIso } from '#shared/timestamps.js';
 import { withWriteRetry } from './retry.js';
 
-export const MAX_ACCOUNTS_PER_USER = 10;
+/**
+ * Accounts: opening them, listing them, and the settlement accounts deposits come from. Opening an
+ * account writes a row with balance 0; balances only ever change by posting (rules.ts).
+ */
+export type AccountKind = 'primary' | 'current' | 'settlement';
 
-export interface AccountView {
+export interface AccountRow {
+  id: number;
   number: string;
+  user_id: number | null;
   currency: Currency;
-  balance: string;
-  kind: 'primary' | 'current';
-  createdAt: string;
+  kind: AccountKind;
+  balance: number | string;
+  created_at: string | Date;
+}
+
+const ACCOUNT_COLUMNS = ['id', 'number', 'user_id', 'currency', 'kind', 'balance', 'created_at'];
+
+function newAccountNumber(): string {
+  // A leading 1-9 keeps generated numbers away from the settlement accounts' FT00000000xx.
+  return `FT${randomInt(1, 10)}${String(randomInt(0, 1_000_000_000)).padStart(9, '0')}`;
 }
 
 export function toAccountView(row: AccountRow): AccountView {
@@ -26,22 +41,68 @@ export function toAccountView(row: AccountRow): AccountView {
   };
 }
 
+/**
+ * Opens an account with a fresh unique number (a collision, about 1 in 10^9, just draws again).
+ * Returns undefined when the user already has a primary account (unique index
+ * accounts_one_primary) and a primary one was asked for.
+ */
+async function insertAccount(
+  db: Knex | Knex.Transaction,
+  userId: number,
+  currency: Currency,
+  kind: 'primary' | 'current',
+): Promise<AccountRow | undefined> {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const number = newAccountNumber();
+    const rows = (await db('accounts')
+      .insert({ number, user_id: userId, currency, kind, balance: 0, created_at: nowIso() })
+      .onConflict()
+      .ignore()
+      .returning(ACCOUNT_COLUMNS)) as AccountRow[];
+    if (rows[0]) return rows[0];
+    if (kind === 'primary' && (await primaryAccount(db, userId))) return undefined;
+  }
+  throw new Error('could not draw a free account number');
+}
+
+export function primaryAccount(db: Knex | Knex.Transaction, userId: number): Promise<AccountRow | undefined> {
+  return db<AccountRow>('accounts').where({ user_id: userId, kind: 'primary' }).first();
+}
+
+/**
+ * Every user has one primary EUR account, opened right after registration. Idempotent: asking
+ * again returns the account opened the first time (`opened: false`).
+ */
+export async function openPrimaryAccount(
+  db: Knex | Knex.Transaction,
+  userId: number,
+): Promise<{ account: AccountRow; opened: boolean }> {
+  const existing = await primaryAccount(db, userId);
+  if (existing) return { account: existing, opened: false };
+  const opened = await withWriteRetry(() => insertAccount(db, userId, 'EUR', 'primary'));
+  if (opened) return { account: opened, opened: true };
+  const account = await primaryAccount(db, userId);
+  if (!account) throw new Error(`primary account of user ${userId} vanished`);
+  return { account, opened: false };
+}
+
 /** A user's own accounts, primary first then by opening order. Settlement is never listed. */
-export async function listAccounts(db: Knex, actor: Actor): Promise<AccountView[]> {
-  const rows = await db<AccountRow>('accounts').where({ user_id: actor.id }).orderBy('id');
+export async function listAccounts(db: Knex, userId: number): Promise<AccountView[]> {
+  const rows = await db<AccountRow>('accounts').where({ user_id: userId }).orderBy('id');
   return rows.map(toAccountView);
 }
 
-export async function openCurrentAccount(db: Knex, actor: Actor, currency: Currency): Promise<AccountView> {
+export async function openCurrentAccount(db: Knex, userId: number, currency: Currency): Promise<AccountView> {
   return withWriteRetry(() =>
     db.transaction(async (trx) => {
       // Two requests of one user must not both see 9 accounts. On SQLite the insert comes first
       // and takes the single write lock before anything is read; on PostgreSQL the user's row
       // lock queues the second request until the first one commits.
-      if (dbClient(db) === 'pg') await trx('users').where({ id: actor.id }).forNoKeyUpdate().first('id');
-      const account = await openAccount(trx, actor.id, currency, 'current');
+      if (dbClient(db) === 'pg') await trx('users').where({ id: userId }).forNoKeyUpdate().first('id');
+      const account = await insertAccount(trx, userId, currency, 'current');
+      if (!account) throw new Error('current account not opened');
       const count = await trx('accounts')
-        .where({ user_id: actor.id })
+        .where({ user_id: userId })
         .count<{ n: number | string }[]>({ n: '*' })
         .first();
       if (Number(count?.n ?? 0) > MAX_ACCOUNTS_PER_USER) {
@@ -50,4 +111,10 @@ export async function openCurrentAccount(db: Knex, actor: Actor, currency: Curre
       return toAccountView(account);
     }),
   );
+}
+
+export async function settlementAccount(db: Knex | Knex.Transaction, currency: Currency): Promise<AccountRow> {
+  const row = await db<AccountRow>('accounts').where({ kind: 'settlement', currency }).first();
+  if (!row) throw new Error(`settlement account for ${currency} is missing`);
+  return row;
 }

@@ -1,22 +1,11 @@
 import type { Knex } from 'knex';
-import { toIso } from '../../../shared/src/accounts.js';
-import { formatCents, type Currency } from '../../../shared/src/money.js';
+import { toIso } from '#shared/timestamps.js';
+import type { MovementView } from '#shared/contract/api.js';
+import { formatCents, type Currency } from '#shared/contract/money.js';
 
 export interface Page {
   page: number;
   pageSize: number;
-}
-
-export interface MovementView {
-  id: number;
-  createdAt: string;
-  accountNumber: string;
-  amount: string;
-  currency: Currency;
-  type: string;
-  label: string;
-  counterparty: string;
-  reference: string;
 }
 
 interface MovementRow {

@@ -1,19 +1,8 @@
 import type { Knex } from 'knex';
-import { toIso } from '../../../shared/src/accounts.js';
-import { CURRENCIES, formatCents, type Currency } from '../../../shared/src/money.js';
+import { toIso } from '#shared/timestamps.js';
+import type { JournalEntryView, TrialBalance } from '#shared/contract/api.js';
+import { CURRENCIES, formatCents, type Currency } from '#shared/contract/money.js';
 import { BANK_NAME, type Page } from './history.js';
-
-export interface JournalEntryView {
-  id: number;
-  reference: string;
-  createdAt: string;
-  accountNumber: string;
-  owner: string;
-  amount: string;
-  currency: Currency;
-  type: string;
-  label: string;
-}
 
 /** The double-entry journal (every posting of every account), newest first. */
 export async function journalPage(
@@ -62,12 +51,6 @@ export async function journalPage(
     })),
     hasNext: rows.length > pageSize,
   };
-}
-
-export interface TrialBalance {
-  currencies: Array<{ currency: Currency; debits: string; credits: string; net: string }>;
-  balanced: boolean;
-  accounts: Array<{ number: string; owner: string; currency: Currency; balance: string; journalBalance: string }>;
 }
 
 const big = (value: unknown): bigint => BigInt(String(value ?? 0));

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serviceUnavailable } from '../../../shared/src/errors.js';
+import { serviceUnavailable } from '#shared/errors.js';
 
 /**
  * Transient write conflicts: SQLite's lock outlasting busy_timeout (a second writer process),

@@ -1,22 +1,44 @@
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import { loadActor, type Actor } from '../ledger/actors.js';
-import type { ActingUser } from '../signature-auth.js';
+import { forbidden, unauthorized } from '#shared/errors.js';
+
+/** The user a signed request acts for, read from the database (never from the request body). */
+export interface Actor {
+  id: number;
+  username: string;
+  isAdmin: boolean;
+}
 
 /** The signed acting-user id (the signature middleware has checked it). */
 export function actingUserId(ctx: Koa.Context): number {
-  return (ctx.state.actingUser as ActingUser).id;
+  return ctx.state.actingUserId as number;
 }
 
 /**
- * The acting user loaded from the database (existence, admin flag), once per request. The
- * transfer route does not need it: ownership compares account owners with the signed id, and
- * the foreign key on transfers.initiated_by refuses an id that is not a user.
+ * The one actor loader: the acting user from the database (existence, admin flag), once per
+ * request. The transfer route does not need it: ownership compares account owners with the
+ * signed id, and the foreign key on transfers.initiated_by refuses an id that is not a user.
  */
-export async function actorOf(ctx: Koa.Context, db: Knex): Promise<Actor> {
+export async function loadActor(ctx: Koa.Context, db: Knex): Promise<Actor> {
   const cached = ctx.state.actor as Actor | undefined;
   if (cached) return cached;
-  const actor = await loadActor(db, actingUserId(ctx));
+  const row = await db('users')
+    .where({ id: actingUserId(ctx) })
+    .first<{
+      id: number;
+      username: string;
+      is_admin: boolean | number;
+    }>('id', 'username', 'is_admin');
+  if (!row) throw unauthorized('unknown_user', 'Utilisateur inconnu.');
+  const actor = { id: Number(row.id), username: row.username, isAdmin: Boolean(row.is_admin) };
   ctx.state.actor = actor;
   return actor;
+}
+
+/** Router-level guard of the admin-only routes. */
+export function requireAdmin(db: Knex, message: string): Koa.Middleware {
+  return async function adminOnly(ctx, next) {
+    if (!(await loadActor(ctx, db)).isAdmin) throw forbidden('admin_only', message);
+    await next();
+  };
 }

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
+import type Koa from 'koa';
 import type { Knex } from 'knex';
-import type { AccountRow } from '../../../shared/src/accounts.js';
-import { forbidden, notFound } from '../../../shared/src/errors.js';
-import { actorOf } from './actor.js';
+import { forbidden, notFound } from '#shared/errors.js';
+import type { AccountRow } from '../ledger/accounts.js';
 import { listMovements } from '../ledger/history.js';
+import { loadActor } from './actor.js';
 import { accountQuery, onlyQuery, pagination } from './validate.js';
 
 /**
@@ -11,9 +12,8 @@ import { accountQuery, onlyQuery, pagination } from './validate.js';
  * With `account`: that account's history, if it is the user's (an admin may read any account).
  */
 export function movementRoutes(db: Knex): Router {
-  const router = new Router();
-  router.get('/movements', async (ctx) => {
-    const actor = await actorOf(ctx, db);
+  async function listMyMovements(ctx: Koa.Context) {
+    const actor = await loadActor(ctx, db);
     onlyQuery(ctx, ['account', 'page', 'pageSize', 'limit']);
     const number = accountQuery(ctx);
     const page = pagination(ctx, 20);
@@ -30,6 +30,7 @@ export function movementRoutes(db: Knex): Router {
     }
     const { movements, hasNext } = await listMovements(db, numbers, page);
     ctx.body = { movements, page: page.page, pageSize: page.pageSize, hasNext };
-  });
-  return router;
+  }
+
+  return new Router().get('/movements', listMyMovements);
 }

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import { AppError, conflict, forbidden } from '../../../shared/src/errors.js';
-import type { Logger } from '../../../shared/src/logger.js';
-import { parseAmount } from '../../../shared/src/money.js';
-import { actingUserId, actorOf } from './actor.js';
+import { parseAmount } from '#shared/contract/money.js';
+import { AppError, conflict } from '#shared/errors.js';
+import type { Logger } from '#shared/logger.js';
 import { executeMovement, type MovementOutcome, type MovementRequest } from '../ledger/transfers.js';
+import { actingUserId, loadActor, requireAdmin } from './actor.js';
 import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredString } from './validate.js';
 
 /**
@@ -14,9 +14,7 @@ import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredSt
  * under the key and replayed as they were.
  */
 export function transferRoutes(db: Knex, logger: Logger): Router {
-  const router = new Router();
-
-  router.post('/transfers', async (ctx) => {
+  async function transfer(ctx: Koa.Context) {
     const body = jsonObject(ctx, ['idempotencyKey', 'fromAccount', 'to', 'amount', 'label']);
     const key = idempotencyKey(body);
     const request: MovementRequest = {
@@ -28,11 +26,10 @@ export function transferRoutes(db: Knex, logger: Logger): Router {
       label: label(body),
     };
     respond(ctx, logger, 'transfer', await executeMovement(db, actingUserId(ctx), request));
-  });
+  }
 
-  router.post('/deposits', async (ctx) => {
-    const actor = await actorOf(ctx, db);
-    if (!actor.isAdmin) throw forbidden('admin_only', 'Seul un administrateur peut créditer un compte.');
+  async function deposit(ctx: Koa.Context) {
+    const actor = await loadActor(ctx, db);
     const body = jsonObject(ctx, ['idempotencyKey', 'to', 'amount', 'label']);
     const request: MovementRequest = {
       kind: 'deposit',
@@ -42,9 +39,11 @@ export function transferRoutes(db: Knex, logger: Logger): Router {
       label: label(body),
     };
     respond(ctx, logger, 'deposit', await executeMovement(db, actor.id, request));
-  });
+  }
 
-  return router;
+  return new Router()
+    .post('/transfers', transfer)
+    .post('/deposits', requireAdmin(db, 'Seul un administrateur peut créditer un compte.'), deposit);
 }
 
 /** Amounts are decimal strings; a JSON number would already have passed through a float. */

@@ -1,10 +1,11 @@
 import type Koa from 'koa';
-import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber } from '../../../shared/src/accounts.js';
-import { badRequest, notFound, unprocessable } from '../../../shared/src/errors.js';
+import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber, RECIPIENT_MAX_LENGTH } from '#shared/contract/accounts.js';
+import { IDEMPOTENCY_KEY_PATTERN, LABEL_MAX_LENGTH, MAX_PAGE_SIZE } from '#shared/contract/api.js';
+import { badRequest, notFound, unprocessable } from '#shared/errors.js';
 import type { Page } from '../ledger/history.js';
 
 /**
- * Strict request parsing for the JSON API: a body is a JSON object with known fields of the
+ * Strict request parsing for the JSON API (limits from the shared contract, #shared/contract): a body is a JSON object with known fields of the
  * right type, or the request is refused before anything touches the database.
  */
 export function jsonObject(ctx: Koa.Context, allowed: readonly string[]): Record<string, unknown> {
@@ -36,8 +37,6 @@ export function requiredString(body: Record<string, unknown>, field: string, mis
   return value;
 }
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
-
 /** Every money movement carries a client-chosen key (the transfer form renders a fresh one). */
 export function idempotencyKey(body: Record<string, unknown>): string {
   const value = body.idempotencyKey;
@@ -47,7 +46,7 @@ export function idempotencyKey(body: Record<string, unknown>): string {
       'La clé d’idempotence (idempotencyKey) est obligatoire : rechargez le formulaire.',
     );
   }
-  if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value)) {
+  if (typeof value !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(value)) {
     throw badRequest(
       'invalid_idempotency_key',
       'La clé d’idempotence doit compter 8 à 128 caractères parmi lettres, chiffres et « _ . : - ».',
@@ -60,8 +59,11 @@ export function label(body: Record<string, unknown>): string | undefined {
   const value = optionalString(body, 'label')?.trim();
   if (value === undefined || value === '') return undefined;
   // eslint-disable-next-line no-control-regex
-  if (value.length > 140 || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw unprocessable('invalid_label', 'Le libellé doit faire au plus 140 caractères, sans caractère de contrôle.');
+  if (value.length > LABEL_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw unprocessable(
+      'invalid_label',
+      `Le libellé doit faire au plus ${LABEL_MAX_LENGTH} caractères, sans caractère de contrôle.`,
+    );
   }
   return value;
 }
@@ -76,7 +78,7 @@ export function accountNumber(value: string): string {
 
 export function recipient(value: string): string {
   const trimmed = value.trim();
-  if (trimmed.length > 64) throw notFound('unknown_recipient', 'Destinataire inconnu.');
+  if (trimmed.length > RECIPIENT_MAX_LENGTH) throw notFound('unknown_recipient', 'Destinataire inconnu.');
   return trimmed;
 }
 
@@ -100,8 +102,6 @@ export function onlyQuery(ctx: Koa.Context, allowed: readonly string[]): void {
   if (unknown.length > 0)
     throw badRequest('invalid_query', `Paramètre non reconnu : ${unknown.slice(0, 5).join(', ')}.`);
 }
-
-export const MAX_PAGE_SIZE = 100;
 
 /** `page`/`pageSize`, or `limit` as a shorthand for the first page of that size. */
 export function pagination(ctx: Koa.Context, defaultSize: number): Page {

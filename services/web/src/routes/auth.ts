@@ -1,19 +1,13 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-
-import type { Logger } from '../../../shared/src/logger.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher } from '../../../shared/src/passwords.js';
-import {
-  createUser,
-  findUserByUsername,
-  toUser,
-  updatePasswordHash,
-  USERNAME_PATTERN,
-} from '../../../shared/src/users.js';
+import type { Logger } from '#shared/logger.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { PASSWORD_MAX_LENGTH, type PasswordHasher } from '../auth/passwords.js';
+import { findUserByUsername, toUser, updatePasswordHash } from '../auth/users.js';
 import { readForm } from '../forms.js';
-import type { LoginThrottle } from '../login-throttle.js';
-import { addFlash, type Render } from '../render.js';
+import type { Render } from '../render.js';
+import type { TransactionsClient } from '../transactions-client.js';
 
 export interface AuthDeps {
   db: Knex;
@@ -21,19 +15,22 @@ export interface AuthDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   render: Render;
+  transactions: TransactionsClient;
 }
 
 const GENERIC_LOGIN_ERROR = 'Identifiant ou mot de passe incorrect.';
 const TOO_MANY = 'Trop de tentatives de connexion échouées. Réessayez dans quelques minutes.';
 
-/** Login, logout and registration. */
-export function authRoutes({ db, logger, hasher, throttle, render }: AuthDeps): Router {
-  const router = new Router();
-
+/** /, login and logout. */
+export function authRoutes({ db, logger, hasher, throttle, render, transactions }: AuthDeps): Router {
   const loginPage = (ctx: Koa.Context, username: string, error: string | null, status = 200) =>
     render(ctx, 'login.html', { title: 'Connexion', page: 'login', form: { username }, error }, status);
 
-  router.get('/login', (ctx) => {
+  function home(ctx: Koa.Context) {
+    ctx.redirect(ctx.state.user ? '/dashboard' : '/login');
+  }
+
+  function showLogin(ctx: Koa.Context) {
     if (ctx.state.user) {
       ctx.redirect('/dashboard');
       return;
@@ -49,9 +46,9 @@ export function authRoutes({ db, logger, hasher, throttle, render }: AuthDeps): 
       return;
     }
     loginPage(ctx, '', null);
-  });
+  }
 
-  router.post('/login', async (ctx) => {
+  async function logIn(ctx: Koa.Context) {
     const form = readForm(ctx.request.body, { username: { max: 64 }, password: { max: PASSWORD_MAX_LENGTH } });
     const username = form.username.trim();
     if (throttle.isBlocked(username, ctx.ip)) {
@@ -73,6 +70,10 @@ export function authRoutes({ db, logger, hasher, throttle, render }: AuthDeps): 
       await updatePasswordHash(db, row.id, await hasher.hash(form.password));
       logger.info({ userId: row.id }, 'password re-hashed with current parameters');
     }
+    // A registration interrupted between its two steps left no account: open it now (idempotent).
+    await transactions.openPrimaryAccount(Number(row.id)).catch((err: unknown) => {
+      logger.warn({ userId: row.id, err: (err as Error).message }, 'primary account check failed at login');
+    });
     const session = ctx.session;
     if (!session) throw new Error('session middleware missing');
     // New session id at login (no fixation) and a fresh CSRF token.
@@ -83,51 +84,26 @@ export function authRoutes({ db, logger, hasher, throttle, render }: AuthDeps): 
     ctx.state.user = toUser(row);
     logger.info({ userId: row.id }, 'login succeeded');
     ctx.redirect('/dashboard');
-  });
+  }
 
-  router.get('/logout', (ctx) => {
+  function confirmLogout(ctx: Koa.Context) {
     if (!ctx.state.user) {
       ctx.redirect('/login');
       return;
     }
     render(ctx, 'logout.html', { title: 'Déconnexion', page: 'logout' });
-  });
+  }
 
-  router.post('/logout', (ctx) => {
+  function logOut(ctx: Koa.Context) {
     // Deletes the session row: the old cookie no longer reaches any page.
     ctx.session = null;
     ctx.redirect('/login?logged_out=1');
-  });
+  }
 
-  const registerPage = (ctx: Koa.Context, username: string, errors: string[], status = 200) =>
-    render(ctx, 'register.html', { title: 'Inscription', page: 'register', form: { username }, errors }, status);
-
-  router.get('/register', (ctx) => registerPage(ctx, '', []));
-
-  router.post('/register', async (ctx) => {
-    const form = readForm(ctx.request.body, { username: { max: 64 }, password: { max: PASSWORD_MAX_LENGTH } });
-    const username = form.username.trim();
-    const errors: string[] = [];
-    if (!USERNAME_PATTERN.test(username)) {
-      errors.push('Nom d’utilisateur invalide : 3 à 32 caractères parmi lettres, chiffres, « _ », « . » et « - ».');
-    }
-    if (form.password.length < PASSWORD_MIN_LENGTH) {
-      errors.push(`Le mot de passe doit contenir au moins ${PASSWORD_MIN_LENGTH} caractères.`);
-    }
-    if (errors.length) {
-      registerPage(ctx, username, errors, 422);
-      return;
-    }
-    const passwordHash = await hasher.hash(form.password);
-    const user = await db.transaction((trx) => createUser(trx, { username, passwordHash }));
-    if (!user) {
-      registerPage(ctx, username, ['Ce nom d’utilisateur est déjà pris.'], 409);
-      return;
-    }
-    logger.info({ userId: user.id }, 'user registered');
-    addFlash(ctx, 'success', 'Compte créé. Vous pouvez maintenant vous connecter.');
-    ctx.redirect('/login');
-  });
-
-  return router;
+  return new Router()
+    .get('/', home)
+    .get('/login', showLogin)
+    .post('/login', logIn)
+    .get('/logout', confirmLogout)
+    .post('/logout', logOut);
 }

@@ -1,0 +1,100 @@
+import type { Currency } from './money.js';
+
+/**
+ * The JSON the web service and the transactions service exchange: request bodies, the limits the
+ * transactions validators enforce (and the web forms repeat for early feedback), and the response
+ * shapes the web client reads. Amounts are decimal strings (see money.ts), timestamps ISO-8601 UTC.
+ */
+
+export const LABEL_MAX_LENGTH = 140;
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 128;
+export const MAX_PAGE_SIZE = 100;
+
+export type AccountKind = 'primary' | 'current';
+
+export interface AccountView {
+  number: string;
+  currency: Currency;
+  balance: string;
+  kind: AccountKind;
+  createdAt: string;
+}
+
+export interface MovementView {
+  id: number;
+  createdAt: string;
+  accountNumber: string;
+  amount: string;
+  currency: Currency;
+  type: string;
+  label: string;
+  counterparty: string;
+  reference: string;
+}
+
+export interface TransferView {
+  reference: string;
+  status: 'succeeded';
+  amount: string;
+  currency: Currency;
+  fromAccount: string;
+  toAccount: string;
+  label: string;
+  createdAt: string;
+}
+
+export interface JournalEntryView {
+  id: number;
+  reference: string;
+  createdAt: string;
+  accountNumber: string;
+  owner: string;
+  amount: string;
+  currency: Currency;
+  type: string;
+  label: string;
+}
+
+export interface TrialBalance {
+  currencies: Array<{ currency: Currency; debits: string; credits: string; net: string }>;
+  balanced: boolean;
+  accounts: Array<{ number: string; owner: string; currency: Currency; balance: string; journalBalance: string }>;
+}
+
+export interface PageInfo {
+  page: number;
+  pageSize: number;
+  hasNext: boolean;
+}
+
+/** POST /api/transfers */
+export interface TransferRequestBody {
+  idempotencyKey: string;
+  fromAccount: string;
+  /** An account number or a username. */
+  to: string;
+  amount: string;
+  label?: string;
+}
+
+/** POST /api/deposits (admin) */
+export interface DepositRequestBody {
+  idempotencyKey: string;
+  to: string;
+  amount: string;
+  label?: string;
+}
+
+/** POST /api/accounts */
+export interface OpenAccountBody {
+  currency: Currency;
+}
+
+/** The body of every refusal: `{"error": {...}}` with a stable code and a French message. */
+export interface ApiError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  requestId?: string;
+}

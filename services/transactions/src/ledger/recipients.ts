@@ -1,0 +1,76 @@
+import type { Knex } from 'knex';
+import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber } from '#shared/contract/accounts.js';
+import type { Currency } from '#shared/contract/money.js';
+import { settlementAccount, type AccountRow } from './accounts.js';
+import { refuse, type DepositRequest, type Refusal, type TransferRequest } from './movement-types.js';
+
+/** Who pays whom, resolved with plain reads: numbers, owners, currencies and kinds never change. */
+export interface Resolution {
+  from?: AccountRow;
+  to?: AccountRow;
+  refusal?: Refusal;
+}
+
+/** An account number (spaces and case ignored) or a username, as the request hash compares them. */
+export function normalizeRecipient(to: string): string {
+  const trimmed = to.trim();
+  const asNumber = normalizeAccountNumber(trimmed);
+  return ACCOUNT_NUMBER_PATTERN.test(asNumber) ? asNumber : trimmed;
+}
+
+export async function resolveTransfer(db: Knex, actorId: number, req: TransferRequest): Promise<Resolution> {
+  const number = normalizeAccountNumber(req.fromAccount);
+  const toKey = normalizeRecipient(req.to);
+  // One query for both ends when the recipient is given as an account number (the usual case).
+  const found = await db<AccountRow>('accounts').whereIn('number', [number, toKey]);
+  const from = found.find((a) => a.number === number);
+  if (!from) return { refusal: refuse(404, 'unknown_account', `Le compte ${number} n’existe pas.`) };
+  if (from.user_id === null || Number(from.user_id) !== actorId) {
+    return { refusal: refuse(403, 'not_your_account', `Le compte ${number} ne vous appartient pas.`) };
+  }
+  const known = found.find((a) => a.number === toKey && a.kind !== 'settlement');
+  const recipient = known ? { account: known } : await resolveRecipient(db, req.to, from.currency);
+  if ('refusal' in recipient) return { refusal: recipient.refusal, from };
+  return { from, to: recipient.account };
+}
+
+export async function resolveDeposit(db: Knex, req: DepositRequest): Promise<Resolution> {
+  const recipient = await resolveRecipient(db, req.to, undefined);
+  if ('refusal' in recipient) return { refusal: recipient.refusal };
+  return { from: await settlementAccount(db, recipient.account.currency), to: recipient.account };
+}
+
+/**
+ * `to` is an account number (spaces and case ignored) or a username. A username means that
+ * user's primary account, or, for another currency, their oldest account in that currency.
+ * Settlement accounts are never a recipient.
+ */
+async function resolveRecipient(
+  db: Knex,
+  to: string,
+  currency: Currency | undefined,
+): Promise<{ account: AccountRow } | { refusal: Refusal }> {
+  const key = normalizeRecipient(to);
+  if (ACCOUNT_NUMBER_PATTERN.test(key)) {
+    const account = await db<AccountRow>('accounts').where({ number: key }).whereNot({ kind: 'settlement' }).first();
+    if (account) return { account };
+  }
+  // Every user has a primary account, so no account at all means no such user.
+  const accounts: AccountRow[] = await db('accounts as a')
+    .join('users as u', 'u.id', 'a.user_id')
+    .where('u.username', key)
+    .orderBy('a.id')
+    .select('a.*');
+  if (accounts.length === 0) {
+    return {
+      refusal: refuse(404, 'unknown_recipient', `Destinataire inconnu : aucun compte ni utilisateur « ${key} ».`),
+    };
+  }
+  const primary = accounts.find((a) => a.kind === 'primary');
+  const account =
+    currency === undefined || primary?.currency === currency ? primary : accounts.find((a) => a.currency === currency);
+  if (!account) {
+    return { refusal: refuse(422, 'currency_mismatch', `${key} n’a pas de compte en ${currency ?? 'EUR'}.`) };
+  }
+  return { account };
+}

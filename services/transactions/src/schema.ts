@@ -1,0 +1,12 @@
+import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
+import { mergeMigrations, type MigrationList } from '#shared/migrations/runner.js';
+import * as moneyRuleInOneModule from './migrations/20261201000100_money_rule_in_one_module.js';
+
+/**
+ * The schema the transactions service needs: the shared tables, then its own migrations, which
+ * install the money rule (ledger/rules.ts). The migrate job applies this list; the service only
+ * checks that it has been applied.
+ */
+export const TRANSACTIONS_MIGRATIONS: MigrationList = mergeMigrations(SHARED_MIGRATIONS, [
+  ['20261201000100_money_rule_in_one_module', moneyRuleInOneModule],
+]);

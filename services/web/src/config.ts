@@ -1,0 +1,59 @@
+import { bool, ConfigError, int, loadServerConfig, secret, url, type Env, type ServerConfig } from '#shared/config.js';
+
+export interface ScryptParams {
+  logN: number;
+  r: number;
+  p: number;
+}
+
+/** The web service's configuration: the shared server base plus sessions, passwords and logins. */
+export interface WebConfig extends ServerConfig {
+  secretKey: string;
+  transactionsUrl: string;
+  trustProxy: boolean;
+  scrypt: ScryptParams;
+  hashConcurrency: number;
+  hashQueueMax: number;
+  hashQueueTimeoutMs: number;
+  sessionIdleTimeoutS: number;
+  sessionAbsoluteTimeoutS: number;
+  loginMaxFailuresPerUser: number;
+  loginMaxFailuresPerIp: number;
+  loginFailureWindowS: number;
+}
+
+export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
+
+/** Password-hash cost; also read by the seed job, which hashes the demo users' password. */
+export function readScryptParams(env: Env): ScryptParams {
+  // OWASP-equivalent default: N=2^15, r=8, p=3.
+  return {
+    logN: int(env, 'SCRYPT_LOG_N', 15, 10, 20),
+    r: int(env, 'SCRYPT_R', 8, 1, 32),
+    p: int(env, 'SCRYPT_P', 3, 1, 16),
+  };
+}
+
+export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebConfig {
+  const server = loadServerConfig('web', 5000, env, version);
+  const idle = int(env, 'SESSION_IDLE_TIMEOUT_S', 30 * 60, 60, 7 * 24 * 3600);
+  const absolute = int(env, 'SESSION_ABSOLUTE_TIMEOUT_S', 8 * 3600, 60, 30 * 24 * 3600);
+  if (absolute < idle) {
+    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT_S', 'must not be shorter than SESSION_IDLE_TIMEOUT_S');
+  }
+  return {
+    ...server,
+    secretKey: secret(env, 'SECRET_KEY', DEV_SECRET_KEY, server.nodeEnv === 'production'),
+    transactionsUrl: url(env, 'TRANSACTIONS_URL', 'http://127.0.0.1:5100'),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    scrypt: readScryptParams(env),
+    hashConcurrency: int(env, 'HASH_CONCURRENCY', 0, 0, 64),
+    hashQueueMax: int(env, 'HASH_QUEUE_MAX', 64, 1, 10_000),
+    hashQueueTimeoutMs: int(env, 'HASH_QUEUE_TIMEOUT_MS', 5_000, 100, 60_000),
+    sessionIdleTimeoutS: idle,
+    sessionAbsoluteTimeoutS: absolute,
+    loginMaxFailuresPerUser: int(env, 'LOGIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
+    loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
+    loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
+  };
+}

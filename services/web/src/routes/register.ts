@@ -1,0 +1,55 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { Knex } from 'knex';
+import type { Logger } from '#shared/logger.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher } from '../auth/passwords.js';
+import { registerUser } from '../auth/registration.js';
+import { USERNAME_PATTERN } from '../auth/users.js';
+import { readForm } from '../forms.js';
+import { addFlash, type Render } from '../render.js';
+import type { TransactionsClient } from '../transactions-client.js';
+
+export interface RegisterDeps {
+  db: Knex;
+  logger: Logger;
+  hasher: PasswordHasher;
+  render: Render;
+  transactions: TransactionsClient;
+}
+
+/** GET /register and POST /register (the user here, their primary account by the transactions service). */
+export function registerRoutes({ db, logger, hasher, render, transactions }: RegisterDeps): Router {
+  const registerPage = (ctx: Koa.Context, username: string, errors: string[], status = 200) =>
+    render(ctx, 'register.html', { title: 'Inscription', page: 'register', form: { username }, errors }, status);
+
+  function showRegister(ctx: Koa.Context) {
+    registerPage(ctx, '', []);
+  }
+
+  async function register(ctx: Koa.Context) {
+    const form = readForm(ctx.request.body, { username: { max: 64 }, password: { max: PASSWORD_MAX_LENGTH } });
+    const username = form.username.trim();
+    const errors: string[] = [];
+    if (!USERNAME_PATTERN.test(username)) {
+      errors.push('Nom d’utilisateur invalide : 3 à 32 caractères parmi lettres, chiffres, « _ », « . » et « - ».');
+    }
+    if (form.password.length < PASSWORD_MIN_LENGTH) {
+      errors.push(`Le mot de passe doit contenir au moins ${PASSWORD_MIN_LENGTH} caractères.`);
+    }
+    if (errors.length) {
+      registerPage(ctx, username, errors, 422);
+      return;
+    }
+    const passwordHash = await hasher.hash(form.password);
+    const result = await registerUser(db, transactions, logger, { username, passwordHash });
+    if (result.outcome === 'taken') {
+      registerPage(ctx, username, ['Ce nom d’utilisateur est déjà pris.'], 409);
+      return;
+    }
+    logger.info({ userId: result.user.id }, 'user registered');
+    addFlash(ctx, 'success', 'Compte créé. Vous pouvez maintenant vous connecter.');
+    ctx.redirect('/login');
+  }
+
+  return new Router().get('/register', showRegister).post('/register', register);
+}

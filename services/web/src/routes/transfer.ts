@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { RECIPIENT_MAX_LENGTH } from '#shared/contract/accounts.js';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, LABEL_MAX_LENGTH } from '#shared/contract/api.js';
+import { AMOUNT_MAX_LENGTH } from '#shared/contract/money.js';
+import { AppError } from '#shared/errors.js';
+import { currentUser } from '../auth/current-user.js';
+import { readForm } from '../forms.js';
+import { renderAccountsForm, type PageDeps } from './page-helpers.js';
+
+/** GET /transfer (the form, with a fresh idempotency key) and POST /transfer. */
+export function transferRoutes(deps: PageDeps): Router {
+  const transferPage = (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) =>
+    renderAccountsForm(
+      deps,
+      ctx,
+      'transfer.html',
+      {
+        title: 'Virement',
+        page: 'transfer',
+        idempotencyKey: randomUUID(),
+        form: { fromAccount: '', to: '', amount: '', label: '' },
+        result: null,
+        refusal: null,
+        ...extra,
+      },
+      status,
+    );
+
+  function showTransferForm(ctx: Koa.Context) {
+    return transferPage(ctx, {});
+  }
+
+  async function submitTransfer(ctx: Koa.Context) {
+    const user = currentUser(ctx);
+    const form = readForm(ctx.request.body, {
+      idempotencyKey: { max: IDEMPOTENCY_KEY_MAX_LENGTH },
+      fromAccount: { max: RECIPIENT_MAX_LENGTH },
+      to: { max: RECIPIENT_MAX_LENGTH },
+      amount: { max: AMOUNT_MAX_LENGTH },
+      label: { max: LABEL_MAX_LENGTH },
+    });
+    try {
+      const transfer = await deps.transactions.transfer(user.id, {
+        idempotencyKey: form.idempotencyKey,
+        fromAccount: form.fromAccount,
+        to: form.to.trim(),
+        amount: form.amount.trim(),
+        label: form.label.trim(),
+      });
+      await transferPage(ctx, { result: transfer });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      // The refused key stays failed; the corrected form gets a fresh key, since reusing the old
+      // one with a different amount would be refused as a reused key (409).
+      await transferPage(ctx, { refusal: { message: err.message }, form, idempotencyKey: randomUUID() }, err.status);
+    }
+  }
+
+  return new Router().get('/transfer', showTransferForm).post('/transfer', submitTransfer);
+}
