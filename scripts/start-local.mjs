@@ -44,7 +44,8 @@ const job = spawnSync(process.execPath, ['dist/services/jobs/src/cli.js', 'migra
   env: common,
   encoding: 'utf8',
 });
-for (const line of `${job.stdout ?? ''}${job.stderr ?? ''}`.split('\n').filter(Boolean)) console.log(pretty('db', line));
+for (const line of `${job.stdout ?? ''}${job.stderr ?? ''}`.split('\n').filter(Boolean))
+  console.log(pretty('db', line));
 if (job.status !== 0) {
   console.log(`[db] the database job failed (${job.signal ?? job.status}): the services are not started`);
   process.exit(1);
