@@ -115,8 +115,22 @@ prepare_images() {
   fi
 }
 
-# Starts a colour from its local images: transactions first (it applies the expand-only migrations
-# before it listens), then web. No ports are published by these services. --remove-orphans drops
+# Runs the one-shot migrate job with `colour`'s image before that colour starts (expand-only
+# migrations, then the demo seed if there is no user; see docs/ARCHITECTURE.md). An image of a
+# release that still migrates at start-up has no job: nothing to run for it.
+migrate_colour() {
+  local colour="$1" image
+  image="$(colour_image transactions "$colour")"
+  if ! docker run --rm --entrypoint node "$image" -e \
+    "process.exit(require('node:fs').existsSync('dist/services/jobs/src/cli.js') ? 0 : 1)" >/dev/null 2>&1; then
+    log "$image has no migrate job (it migrates at start-up)"
+    return 0
+  fi
+  log "migrating the database with $image"
+  pcc "$colour" run --rm --no-deps -T migrate >&2
+}
+
+# Starts a colour from its local images (the migrate job has run): transactions first, then web. No ports are published by these services. --remove-orphans drops
 # containers no longer defined in the compose file (the other colour is defined, so it stays).
 start_colour() {
   local colour="$1"
@@ -209,6 +223,10 @@ prod_cold_start() {
   use_base_images # the database's image too
   prepare_images "$colour" "$IMAGE_TAG_TO_DEPLOY" gateway
   pcc "$colour" up -d --no-build --no-recreate db >&2
+  migrate_colour "$colour" || {
+    prod_diagnostics db
+    die "$colour never became ready: its migrate job failed"
+  }
   start_colour "$colour"
   wait_colour_ready "$colour" || {
     prod_diagnostics "web_$colour" "transactions_$colour" db
@@ -256,12 +274,16 @@ prod_main() {
   fi
   log "PROD $ACTION: active $active ($active_host), target $target"
 
-  # 3. Start the target (build or pull first), migrations first.
+  # 3. Start the target (build or pull first), its migrate job first.
   if [[ "$restart_only" == false ]]; then
     prepare_images "$target" "$IMAGE_TAG_TO_DEPLOY"
   fi
   if [[ "$restart_only" != skip ]]; then
     pcc "$target" up -d --no-build --no-recreate db >&2
+    if ! migrate_colour "$target"; then
+      prod_diagnostics db
+      die "$target never became ready: its migrate job failed; the gateway still routes to $active"
+    fi
     start_colour "$target"
   fi
 
