@@ -1,0 +1,203 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { describeEachDatabase } from '../../helpers/databases.js';
+import { balanceOf, csrfFrom, fund, startStack, type Stack, type TestUser } from '../../helpers/fixtures.js';
+
+type Agent = ReturnType<typeof request.agent>;
+
+/**
+ * The money pages as a user drives them: the real web app (supertest) calling the real
+ * transactions service over signed HTTP, on each database.
+ */
+describeEachDatabase('web money pages', ({ db, url }) => {
+  let stack: Stack;
+  let seq = 0;
+  const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(seq += 1)}`;
+
+  before(async () => {
+    stack = await startStack(db(), url());
+  });
+  after(() => stack.close());
+
+  async function loggedIn(username: string, password = 'password123'): Promise<Agent> {
+    const agent = request.agent(stack.web.callback());
+    const form = await agent.get('/login').expect(200);
+    await agent
+      .post('/login')
+      .type('form')
+      .send({ username, password, _csrf: csrfFrom(form.text) })
+      .expect(302);
+    return agent;
+  }
+
+  /** A new user registered through the form, logged in, with their primary account number. */
+  async function newCustomer(): Promise<{ agent: Agent; user: TestUser }> {
+    const username = unique('client');
+    const anonymous = request.agent(stack.web.callback());
+    const form = await anonymous.get('/register');
+    await anonymous
+      .post('/register')
+      .type('form')
+      .send({ username, password: 'longenough1', _csrf: csrfFrom(form.text) })
+      .expect(302);
+    const row = await db()('users as u')
+      .join('accounts as a', 'a.user_id', 'u.id')
+      .where({ 'u.username': username, 'a.kind': 'primary' })
+      .first<{ id: number; number: string }>('u.id', 'a.number');
+    return {
+      agent: await loggedIn(username, 'longenough1'),
+      user: { id: Number(row.id), username, isAdmin: false, primary: row.number },
+    };
+  }
+
+  async function primaryOf(username: string): Promise<string> {
+    const row = await db()('accounts as a')
+      .join('users as u', 'u.id', 'a.user_id')
+      .where({ 'u.username': username, 'a.kind': 'primary' })
+      .first<{ number: string }>('a.number');
+    return row.number;
+  }
+
+  async function admin(): Promise<TestUser> {
+    const row = await db()('users').where({ username: 'admin' }).first<{ id: number }>('id');
+    return { id: Number(row.id), username: 'admin', isAdmin: true, primary: '' };
+  }
+
+  async function submitTransfer(agent: Agent, fields: Record<string, string>) {
+    const page = await agent.get('/transfer').expect(200);
+    const key = /name="idempotencyKey" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    const body = { _csrf: csrfFrom(page.text), idempotencyKey: key, label: '', ...fields };
+    return { key, body, response: await agent.post('/transfer').type('form').send(body) };
+  }
+
+  describe('transfer', () => {
+    it('moves money to bob, shows the receipt, and a double submit of the same form moves it once', async () => {
+      const { agent, user } = await newCustomer();
+      await fund(db(), await admin(), user.primary, '50.00');
+      const bobNumber = await primaryOf('bob');
+      const bobBefore = await balanceOf(db(), bobNumber);
+      const { body, response } = await submitTransfer(agent, {
+        fromAccount: user.primary,
+        to: 'bob',
+        amount: '12.34',
+        label: 'Loyer',
+      });
+      expect(response.status).to.equal(200);
+      expect(response.text).to.contain('Virement effectué').and.contain('12.34').and.contain('Loyer');
+      const reference = /TRX-[0-9A-F]{12}/.exec(response.text)?.[0];
+      expect(reference).to.be.a('string');
+      const again = await agent.post('/transfer').type('form').send(body);
+      expect(again.status).to.equal(200);
+      expect(again.text).to.contain(reference);
+      expect(await balanceOf(db(), user.primary)).to.equal('37.66');
+      expect(Number(await balanceOf(db(), bobNumber)) - Number(bobBefore)).to.be.closeTo(12.34, 0.001);
+      const dashboard = await agent.get('/dashboard').expect(200);
+      expect(dashboard.text).to.contain('37.66').and.contain('Loyer');
+    });
+
+    it('shows a refusal on the form, with the reason, and moves nothing', async () => {
+      const { agent, user } = await newCustomer();
+      const poor = await submitTransfer(agent, { fromAccount: user.primary, to: 'bob', amount: '1.00' });
+      expect(poor.response.status).to.equal(422);
+      expect(poor.response.text).to.contain('Virement refusé').and.contain('Solde insuffisant');
+      const nobody = await submitTransfer(agent, { fromAccount: user.primary, to: unique('nobody'), amount: '1.00' });
+      expect(nobody.response.status).to.equal(404);
+      expect(nobody.response.text).to.contain('Destinataire inconnu');
+      const bad = await submitTransfer(agent, { fromAccount: user.primary, to: 'bob', amount: '1,5' });
+      expect(bad.response.status).to.equal(422);
+      expect(bad.response.text).to.contain('Montant invalide');
+      // The corrected form gets a fresh key.
+      expect(/name="idempotencyKey" value="([^"]+)"/.exec(bad.response.text)?.[1]).to.not.equal(bad.key);
+      expect(await balanceOf(db(), user.primary)).to.equal('0.00');
+    });
+
+    it('sends an anonymous visitor to the login page', async () => {
+      const res = await request(stack.web.callback()).get('/transfer').expect(302);
+      expect(res.headers.location).to.equal('/login');
+    });
+  });
+
+  describe('history', () => {
+    it('pages an account’s movements newest first and filters by account', async () => {
+      const { agent, user } = await newCustomer();
+      const bank = await admin();
+      for (let i = 1; i <= 23; i += 1) await fund(db(), bank, user.primary, `${i}.00`);
+      const page1 = await agent.get('/transactions').expect(200);
+      expect(page1.text.match(/<tr>\s*<td class="nowrap">/g)).to.have.length(20);
+      expect(page1.text).to.contain('23.00').and.not.contain('>3.00');
+      expect(page1.text).to.contain(`/transactions?account=${user.primary}&amp;page=2`);
+      const page2 = await agent.get(`/transactions?account=${user.primary}&page=2`).expect(200);
+      expect(page2.text.match(/<tr>\s*<td class="nowrap">/g)).to.have.length(3);
+      expect(page2.text).to.contain('rel="prev"');
+
+      const opened = await agent.get('/create_account');
+      await agent
+        .post('/create_account')
+        .type('form')
+        .send({ currency: 'USD', _csrf: csrfFrom(opened.text) })
+        .expect(201);
+      const usd = (await db()('accounts').where({ user_id: user.id, currency: 'USD' }).first('number')).number;
+      const filtered = await agent.get(`/transactions?account=${usd}`).expect(200);
+      expect(filtered.text).to.contain('Aucune opération à afficher pour ce compte');
+      const notMine = await agent.get('/transactions?account=FT0000000001').expect(404);
+      expect(notMine.text).to.contain('Ce compte n’existe pas ou ne vous appartient pas');
+    });
+  });
+
+  describe('open account', () => {
+    it('opens a USD account, lists it, refuses an unknown currency, and stops at 10 accounts', async () => {
+      const { agent, user } = await newCustomer();
+      const form = await agent.get('/create_account').expect(200);
+      const csrf = csrfFrom(form.text);
+      const created = await agent.post('/create_account').type('form').send({ currency: 'USD', _csrf: csrf });
+      expect(created.status).to.equal(201);
+      expect(created.text).to.contain('Compte ouvert').and.contain('USD');
+      const gbp = await agent.post('/create_account').type('form').send({ currency: 'GBP', _csrf: csrf });
+      expect(gbp.status).to.equal(422);
+      expect(gbp.text).to.contain('Choisissez une devise proposée');
+      for (let i = 0; i < 8; i += 1) {
+        await agent.post('/create_account').type('form').send({ currency: 'EUR', _csrf: csrf }).expect(201);
+      }
+      const eleventh = await agent.post('/create_account').type('form').send({ currency: 'EUR', _csrf: csrf });
+      expect(eleventh.status).to.equal(422);
+      expect(eleventh.text).to.contain('c’est le maximum');
+      expect(Number((await db()('accounts').where({ user_id: user.id }).count({ n: '*' }))[0]?.n)).to.equal(10);
+    });
+  });
+
+  describe('accounting', () => {
+    it('is refused to a customer (403) and shows a balanced trial balance and the journal to the admin', async () => {
+      const customer = await loggedIn('alice');
+      const refused = await customer.get('/accounting');
+      expect(refused.status).to.equal(403);
+      expect(refused.text).to.contain('réservée à l’administrateur');
+      const adminAgent = await loggedIn('admin');
+      const page = await adminAgent.get('/accounting').expect(200);
+      expect(page.text).to.contain('Balance équilibrée').and.contain('FT0000000001').and.contain('Journal');
+      await adminAgent.get('/accounting?page=2').expect(200);
+    });
+  });
+});
+
+describeEachDatabase('registration while the transactions service is down', ({ db, url }) => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack(db(), url());
+  });
+  after(() => stack.close());
+
+  it('answers 503 and leaves no user behind without an account', async () => {
+    const agent = request.agent(stack.web.callback());
+    const form = await agent.get('/register');
+    await stack.stopTransactions();
+    const username = `orphan_${Date.now().toString(36)}`;
+    const res = await agent
+      .post('/register')
+      .type('form')
+      .send({ username, password: 'longenough1', _csrf: csrfFrom(form.text) });
+    expect(res.status).to.equal(503);
+    expect(res.text).to.contain('momentanément indisponible');
+    expect(await db()('users').where({ username }).first()).to.equal(undefined);
+  });
+});
