@@ -30,12 +30,13 @@ describe('health integration (GET /health over real HTTP)', function () {
     await db.destroy();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    // No NODE_V8_COVERAGE for the child: c8 would merge its coverage of the same files, transformed
-    // separately by tsx, into the test process's and garble both.
-    const { NODE_V8_COVERAGE: _coverage, ...parentEnv } = process.env;
+    // No coverage from the child (Node copies NODE_V8_COVERAGE into children unless the env sets
+    // it): c8 would merge its coverage of the same files, transformed separately by tsx, into the
+    // test process's and garble both.
     server = spawn(process.execPath, ['--import', 'tsx', 'services/web/src/server.ts'], {
       env: {
-        ...parentEnv,
+        ...process.env,
+        NODE_V8_COVERAGE: '',
         ...TEST_ENV,
         LOG_LEVEL: 'info',
         PORT: String(port),
