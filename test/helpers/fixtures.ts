@@ -87,6 +87,21 @@ export async function startStack(db: Knex, url: string, env: Record<string, stri
   return { web, transactions, webConfig, stopTransactions: stop, close: stop };
 }
 
+export type Agent = ReturnType<typeof request.agent>;
+
+let nameSeq = 0;
+/** A name no other test uses (usernames are unique in the shared database). */
+export const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(nameSeq += 1)}`;
+
+/** Submits the login form as a browser would (GET for the CSRF token, then POST). */
+export async function submitLogin(agent: Agent, username: string, password: string) {
+  const form = await agent.get('/login').expect(200);
+  return agent
+    .post('/login')
+    .type('form')
+    .send({ username, password, _csrf: csrfFrom(form.text) });
+}
+
 /** Reads the `_csrf` hidden field out of a rendered form. */
 export function csrfFrom(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);

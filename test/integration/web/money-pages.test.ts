@@ -1,9 +1,17 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { describeEachDatabase } from '../../helpers/databases.js';
-import { balanceOf, csrfFrom, fund, startStack, type Stack, type TestUser } from '../../helpers/fixtures.js';
-
-type Agent = ReturnType<typeof request.agent>;
+import {
+  balanceOf,
+  csrfFrom,
+  fund,
+  startStack,
+  submitLogin,
+  uniqueName as unique,
+  type Agent,
+  type Stack,
+  type TestUser,
+} from '../../helpers/fixtures.js';
 
 /**
  * The money pages as a user drives them: the real web app (supertest) calling the real
@@ -11,8 +19,6 @@ type Agent = ReturnType<typeof request.agent>;
  */
 describeEachDatabase('web money pages', ({ db, url }) => {
   let stack: Stack;
-  let seq = 0;
-  const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(seq += 1)}`;
 
   before(async () => {
     stack = await startStack(db(), url());
@@ -21,12 +27,7 @@ describeEachDatabase('web money pages', ({ db, url }) => {
 
   async function loggedIn(username: string, password = 'password123'): Promise<Agent> {
     const agent = request.agent(stack.web.callback());
-    const form = await agent.get('/login').expect(200);
-    await agent
-      .post('/login')
-      .type('form')
-      .send({ username, password, _csrf: csrfFrom(form.text) })
-      .expect(302);
+    expect((await submitLogin(agent, username, password)).status).to.equal(302);
     return agent;
   }
 

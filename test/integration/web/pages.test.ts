@@ -1,22 +1,17 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { describeEachDatabase } from '../../helpers/databases.js';
-import { csrfFrom, startStack, type Stack } from '../../helpers/fixtures.js';
-
-type Agent = ReturnType<typeof request.agent>;
-
-async function login(agent: Agent, username: string, password: string) {
-  const form = await agent.get('/login').expect(200);
-  return agent
-    .post('/login')
-    .type('form')
-    .send({ username, password, _csrf: csrfFrom(form.text) });
-}
+import {
+  csrfFrom,
+  startStack,
+  submitLogin as login,
+  uniqueName as unique,
+  type Agent,
+  type Stack,
+} from '../../helpers/fixtures.js';
 
 describeEachDatabase('web service', ({ db, url }) => {
   let stack: Stack;
-  let seq = 0;
-  const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(seq += 1)}`;
 
   before(async () => {
     stack = await startStack(db(), url());
