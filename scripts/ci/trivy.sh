@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Trivy vulnerability scan of each CI image into reports/trivy-<service>.sarif (non-blocking).
-# On GitHub the workflow runs the same scan with aquasecurity/trivy-action (pinned to a commit SHA);
-# this script is the equivalent for a laptop or a runner: it uses a `trivy` binary when there is one,
-# else the aquasec/trivy image when it is local or can be pulled, else says clearly that the scan is
-# skipped (exit 0: nothing was scanned, nothing is claimed).
+# Trivy vulnerability scan of each CI image into reports/trivy-<service>.sarif (non-blocking): the
+# `trivy` stage, on GitHub and everywhere else. It uses a `trivy` binary when there is one (on
+# GitHub, v0.69.3 from aquasecurity/setup-trivy, pinned to a commit SHA), else the aquasec/trivy
+# image when it is local or can be pulled, else says clearly that the scan is skipped (exit 0:
+# nothing was scanned, nothing is claimed).
 # Usage: scripts/ci/trivy.sh [image...]   (default: the images of compose/docker-compose.ci.yml)
 set -euo pipefail
 # shellcheck source=scripts/ci/lib.sh
@@ -23,7 +23,7 @@ elif image_available "$trivy_image"; then
   runner=(docker run --rm -v /var/run/docker.sock:/var/run/docker.sock -v "$CI_ROOT/reports:/reports" "$trivy_image")
 else
   echo "trivy: SKIPPED - no trivy binary and the image $trivy_image cannot be pulled here;" \
-    "${#images[@]} image(s) not scanned: ${images[*]}. On GitHub the Trivy action scans them."
+    "${#images[@]} image(s) not scanned: ${images[*]}. On GitHub, setup-trivy provides the binary and they are scanned."
   exit 0
 fi
 
