@@ -74,7 +74,7 @@ for (const viewport of VIEWPORTS) {
 
     it('opens a USD account from the menu', async () => {
       const { page } = me;
-      await useMenu(me, 'Ouvrir un compte');
+      await useMenu(me, 'Ouvrir un compte', true);
       await expectHealthyPage(me, 'create-account');
       await page.getByLabel('Devise').selectOption('USD');
       await page.getByRole('button', { name: 'Ouvrir le compte' }).click();

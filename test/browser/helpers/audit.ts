@@ -56,12 +56,16 @@ export async function expectHealthyPage(visitor: Visitor, name: string, status =
   expect(watch.take(), `console of ${where}`).to.deep.equal({ consoleErrors: [], pageErrors: [], cspViolations: [] });
 }
 
-/** Follows a main-menu link the way a person does: on a phone, through the Menu button first. */
-export async function useMenu(visitor: Visitor, label: string): Promise<void> {
+/**
+ * Follows a main-menu link the way a person does: on a phone, through the Menu button first (and,
+ * with `checkOpenMenu`, checks the open panel like any page).
+ */
+export async function useMenu(visitor: Visitor, label: string, checkOpenMenu = false): Promise<void> {
   const { page } = visitor;
   if (visitor.viewport === PHONE) {
     await page.getByRole('button', { name: 'Menu' }).click();
     await page.locator('#site-menu').waitFor({ state: 'visible' });
+    if (checkOpenMenu) await expectHealthyPage(visitor, 'menu-open');
   }
   const link = page.locator('#site-menu').getByRole('link', { name: label, exact: true });
   const target = new URL((await link.getAttribute('href')) ?? '', page.url()).href;
