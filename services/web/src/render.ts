@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import nunjucks from 'nunjucks';
 import { csrfToken } from './auth/csrf.js';
+import { addFormatFilters } from './format.js';
 
 export interface FlashMessage {
   type: 'success' | 'error' | 'info';
@@ -18,6 +19,7 @@ export function createRenderer(viewsDir: string, appColor: string, production: b
     autoescape: true,
     throwOnUndefined: false,
   });
+  addFormatFilters(env);
   return (ctx, template, data, status = 200) => {
     const session = ctx.session;
     const flash = (session?.flash as FlashMessage[] | undefined) ?? [];

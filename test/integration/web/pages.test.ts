@@ -61,7 +61,7 @@ describeEachDatabase('web service', ({ db, url }) => {
       expect(anonymousCookie).to.not.contain(sid);
       const dashboard = await agent.get('/dashboard').expect(200);
       expect(dashboard.text).to.contain('alice');
-      expect(dashboard.text).to.contain('1000.00');
+      expect(dashboard.text).to.contain('1\u202f000,00\u00a0€');
       const root = await agent.get('/').expect(302);
       expect(root.headers.location).to.equal('/dashboard');
     });
@@ -183,7 +183,7 @@ describeEachDatabase('web service', ({ db, url }) => {
       expect(loginPage.text).to.contain('Compte créé');
       expect((await login(agent, username, 'longenough1')).status).to.equal(302);
       const dashboard = await agent.get('/dashboard').expect(200);
-      expect(dashboard.text).to.contain(username).and.contain('0.00');
+      expect(dashboard.text).to.contain(username).and.contain('0,00\u00a0€');
     });
 
     it('refuses a taken username with 409 and writes nothing', async () => {
