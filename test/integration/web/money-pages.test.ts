@@ -84,7 +84,7 @@ describeEachDatabase('web money pages', ({ db, url }) => {
         label: 'Loyer',
       });
       expect(response.status).to.equal(200);
-      expect(response.text).to.contain('Virement effectué').and.contain('12.34').and.contain('Loyer');
+      expect(response.text).to.contain('Virement effectué').and.contain('12,34').and.contain('Loyer');
       const reference = /TRX-[0-9A-F]{12}/.exec(response.text)?.[0];
       expect(reference).to.be.a('string');
       const again = await agent.post('/transfer').type('form').send(body);
@@ -93,7 +93,7 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       expect(await balanceOf(db(), user.primary)).to.equal('37.66');
       expect(Number(await balanceOf(db(), bobNumber)) - Number(bobBefore)).to.be.closeTo(12.34, 0.001);
       const dashboard = await agent.get('/dashboard').expect(200);
-      expect(dashboard.text).to.contain('37.66').and.contain('Loyer');
+      expect(dashboard.text).to.contain('37,66').and.contain('Loyer');
     });
 
     it('shows a refusal on the form, with the reason, and moves nothing', async () => {
@@ -124,11 +124,11 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       const bank = await admin();
       for (let i = 1; i <= 23; i += 1) await fund(db(), bank, user.primary, `${i}.00`);
       const page1 = await agent.get('/transactions').expect(200);
-      expect(page1.text.match(/<tr>\s*<td class="nowrap">/g)).to.have.length(20);
-      expect(page1.text).to.contain('23.00').and.not.contain('>3.00');
+      expect(page1.text.match(/<tr>\s*<td data-label="Date">/g)).to.have.length(20);
+      expect(page1.text).to.contain('+23,00').and.not.contain('+3,00');
       expect(page1.text).to.contain(`/transactions?account=${user.primary}&amp;page=2`);
       const page2 = await agent.get(`/transactions?account=${user.primary}&page=2`).expect(200);
-      expect(page2.text.match(/<tr>\s*<td class="nowrap">/g)).to.have.length(3);
+      expect(page2.text.match(/<tr>\s*<td data-label="Date">/g)).to.have.length(3);
       expect(page2.text).to.contain('rel="prev"');
 
       const opened = await agent.get('/create_account');
