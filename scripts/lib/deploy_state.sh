@@ -25,7 +25,7 @@ state_random_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 # What a usable env file holds: no placeholder left, both secrets long enough.
 state_env_check() {
   local file="$1" key
-  if grep -q 'change-me' "$file"; then
+  if grep -v '^[[:space:]]*#' "$file" | grep -q 'change-me'; then
     echo "state: $file still holds a change-me placeholder; edit it, or delete it to have it generated" >&2
     return 1
   fi
