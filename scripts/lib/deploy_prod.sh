@@ -124,10 +124,26 @@ fetch_release() {
 start_colour() {
   local colour="$1" name="$2" tag="$3"
   note_restart_counts "$PROD_PROJECT" "transactions_$colour" "web_$colour"
-  pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
+  if colour_runs "$colour" "$name" "$tag"; then
+    log "$colour already runs $tag"
+    return 0
+  fi
+  if [[ -z "$(cid db)" ]]; then
+    pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
+  fi
   pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans "transactions_$colour" >&2 ||
     die "transactions_$colour did not start"
   pr "$name" "$tag" up -d --no-build --no-deps "web_$colour" >&2 || die "web_$colour did not start"
+}
+
+# True when both services of `colour` are running from the images of release <name> <tag>.
+colour_runs() {
+  local colour="$1" name="$2" tag="$3" service id
+  for service in web transactions; do
+    id="$(cid "${service}_$colour")"
+    [[ -n "$id" && "$(docker inspect -f '{{.Config.Image}}' "$id")" == "$(release_image "$name" "$tag" "$service")" ]] ||
+      return 1
+  done
 }
 
 stop_colour() {
@@ -220,13 +236,18 @@ post_switch_checks() {
 }
 
 # A check failed after the switch: back to the colour that served, then exit 1. If even that
-# fails (the old colour vanished meanwhile), exit 4: the new colour still serves.
+# fails (the old colour vanished meanwhile), exit 4: an operator must look.
 switch_back_and_die() {
   local active_host="$1" active="$2" target="$3" reason="$4"
   log "$reason; switching back to $active"
-  if ! switch_to "$active_host" "$active" || ! confirm_public "$active"; then
+  if ! switch_to "$active_host" "$active"; then
     prod_diagnostics gateway "web_$active" "web_$target"
-    log "FAILED: $reason, and switching back to $active failed: $target still serves $PROD_URL"
+    log "FAILED: $reason, and switching back to $active failed (refused by the gateway): $target still serves $PROD_URL"
+    exit 4
+  fi
+  if ! confirm_public "$active"; then
+    prod_diagnostics gateway "web_$active" "web_$target"
+    log "FAILED: $reason, and $active does not answer after switching back: $PROD_URL may serve nothing"
     exit 4
   fi
   finish_drain
