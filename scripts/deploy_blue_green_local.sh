@@ -38,8 +38,8 @@
 #   2  refused before anything changed: a bad parameter, no previous release to roll back to, a
 #      release whose images cannot be pulled or are not on this host
 #   3  another deploy of the same target is running
-#   4  PROD: a check failed after the switch and switching back failed too: the new colour
-#      still serves, an operator must look (the output says what happened)
+#   4  PROD: a check failed after the switch and switching back failed too (the old colour
+#      vanished meanwhile): an operator must look; the last line says what serves
 #
 # Examples:
 #   TARGET=prod ./scripts/deploy_blue_green_local.sh                   # flips blue <-> green

@@ -10,9 +10,12 @@ const script = fileURLToPath(new URL('../../scripts/deploy_blue_green_local.sh',
 /**
  * Runs the deploy script with only the given parameters. PATH starts with a directory whose
  * `docker` and `docker-compose` are tripwires (they record the call and fail): bad input must be
- * refused before the script touches Docker at all.
+ * refused before the script touches Docker at all. HOME is that directory too, so the state
+ * directory (~/.fintech-test: env files, locks) would appear there if anything were written.
  */
-function deploy(env: Record<string, string>): Promise<{ code: number | null; stderr: string; dockerCalls: boolean }> {
+function deploy(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; dockerCalls: boolean; stateWritten: boolean }> {
   const bin = mkdtempSync(path.join(tmpdir(), 'deploy-bad-input-'));
   const calls = path.join(bin, 'calls');
   for (const tool of ['docker', 'docker-compose']) {
