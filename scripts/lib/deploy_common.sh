@@ -93,33 +93,47 @@ container_of() {
     --filter "label=com.docker.compose.service=$service" | head -1
 }
 
+# "<service> <id>" of the project's containers (any state), one per line.
+project_containers() {
+  docker ps -a --filter "label=com.docker.compose.project=$1" \
+    --format '{{.Label "com.docker.compose.service"}} {{.ID}}'
+}
+
+# "<service> <id> <status> <restarts> <exit code>" for each listed service that has a container:
+# one `docker ps` and one `docker inspect` whatever the number of services.
+container_states() {
+  local project="$1" service id
+  shift
+  local -A wanted=() ids=()
+  for service in "$@"; do wanted[$service]=1; done
+  while read -r service id; do
+    [[ -n "${wanted[$service]:-}" && -z "${ids[$service]:-}" ]] && ids[$service]="$id"
+  done < <(project_containers "$project")
+  ((${#ids[@]} > 0)) || return 0
+  docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Id}} {{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' \
+    "${ids[@]}" 2>/dev/null | awk '{ $2 = substr($2, 1, 12); print }'
+}
+
 # Restart counts of the services' current containers, so that a container that restarted before
 # this deploy is not taken for a crash (a recreated container starts again from 0).
 declare -gA RESTART_BASELINE=()
 note_restart_counts() {
-  local project="$1" service id
-  shift
-  for service in "$@"; do
-    id="$(container_of "$project" "$service" all)"
-    [[ -z "$id" ]] || RESTART_BASELINE[$id]="$(docker inspect -f '{{.RestartCount}}' "$id" 2>/dev/null || echo 0)"
-  done
+  local service id status restarts code
+  while read -r service id status restarts code; do
+    RESTART_BASELINE[$id]="$restarts"
+  done < <(container_states "$@")
 }
 
 # Prints "<service> <status> <restarts> <exit code> <id>" for the first service whose container
 # exited, is restarting or restarted since note_restart_counts; returns 1 when all of them run.
 crashed_service() {
-  local project="$1" service id status restarts code
-  shift
-  for service in "$@"; do
-    id="$(container_of "$project" "$service" all)"
-    [[ -n "$id" ]] || continue
-    read -r status restarts code < <(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$id" 2>/dev/null) ||
-      continue
+  local service id status restarts code
+  while read -r service id status restarts code; do
     if [[ "$status" =~ ^(restarting|exited|dead)$ ]] || ((restarts > ${RESTART_BASELINE[$id]:-0})); then
       printf '%s %s %s %s %s\n' "$service" "$status" "$restarts" "$code" "$id"
       return 0
     fi
-  done
+  done < <(container_states "$@")
   return 1
 }
 
