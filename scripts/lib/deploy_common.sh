@@ -1,62 +1,30 @@
 #!/usr/bin/env bash
-# Helpers shared by scripts/deploy_blue_green_local.sh (sourced, not run): logging, parameter
-# validation, the deploy lock, env files, images and diagnostics.
+# Helpers shared by scripts/deploy_blue_green_local.sh (sourced, not run): logging and exit codes,
+# the deploy lock, releases (images by name and tag), crash detection, diagnostics, smoke checks.
 
 DEPLOY_NAME="deploy_blue_green_local"
 
 log() { printf '[%s] %s\n' "$DEPLOY_NAME" "$*" >&2; }
 
-# Bad input: one line, exit 2, nothing touched.
-bad_input() {
-  printf '%s: %s\n' "$DEPLOY_NAME" "$*" >&2
-  exit 2
-}
-
+# Exit 1: the deploy failed (see the script's header for what still serves).
 die() {
   log "FAILED: $*"
   exit 1
 }
+
+# Exit 2: refused before anything was changed; one line.
+refuse() { deploy_params_refuse "$@"; }
 
 now_ms() { date +%s%3N; }
 elapsed_s() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
 is_true() { [[ "$1" == "true" ]]; }
 
-# Checks every parameter before anything is touched (exit 2 on the first bad one).
-validate_parameters() {
-  case "$TARGET" in uat | prod) ;; *) bad_input "unknown TARGET '$TARGET' (expected uat or prod)" ;; esac
-  case "$MODE" in image | build) ;; *) bad_input "unknown MODE '$MODE' (expected image or build)" ;; esac
-  case "$ACTION" in deploy | rollback) ;; *) bad_input "unknown ACTION '$ACTION' (expected deploy or rollback)" ;; esac
-  local flag
-  for flag in RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR; do
-    case "${!flag}" in true | false) ;; *) bad_input "$flag must be true or false, got '${!flag}'" ;; esac
-  done
-  if [[ "$MODE" == "image" ]]; then
-    [[ -n "$IMAGE_NAME" ]] || bad_input "MODE=image needs IMAGE_NAME (e.g. ghcr.io/owner/fintech-test)"
-    if [[ "$ACTION" == "deploy" && -z "$IMAGE_TAG" ]]; then
-      bad_input "MODE=image needs IMAGE_TAG (the tag to deploy)"
-    fi
-    [[ "$IMAGE_NAME" =~ ^[a-z0-9][a-z0-9._/:-]*$ ]] || bad_input "IMAGE_NAME '$IMAGE_NAME' is not a valid image name"
-    local tag
-    for tag in "$IMAGE_TAG" "$IMAGE_TAG_PREVIOUS"; do
-      [[ -z "$tag" || "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || bad_input "'$tag' is not a valid image tag"
-    done
-  fi
-  if [[ "$ACTION" == "rollback" && "$TARGET" == "uat" ]]; then
-    [[ "$MODE" == "image" && -n "$IMAGE_TAG_PREVIOUS" ]] ||
-      bad_input "rollback of UAT needs MODE=image and IMAGE_TAG_PREVIOUS (UAT has no previous colour; in build mode revert in Git and deploy again)"
-  fi
-  [[ "$HEALTH_TIMEOUT" =~ ^[0-9]+$ && "$HEALTH_TIMEOUT" -gt 0 ]] || bad_input "HEALTH_TIMEOUT must be a positive number of seconds"
-  [[ "$DRAIN_TIMEOUT" =~ ^[0-9]+$ ]] || bad_input "DRAIN_TIMEOUT must be a number of seconds"
-  [[ -z "$DEPLOY_TEST_UPSTREAM_HOST" || "$TARGET" == "prod" ]] || bad_input "DEPLOY_TEST_UPSTREAM_HOST only applies to TARGET=prod"
-}
-
-# One deploy per target at a time: flock on .deploy/<target>.lock, held until this process exits.
-# A second deploy is refused at once (exit 3) rather than queued behind the first.
+# One deploy per target at a time, from whichever checkout: flock on <state>/<target>.lock, held
+# until this process exits. A second deploy is refused at once (exit 3) rather than queued.
 acquire_lock() {
-  local dir="$ROOT_DIR/.deploy"
-  mkdir -p "$dir"
-  LOCK_FILE="$dir/$TARGET.lock"
+  state_mkdir || exit 1
+  LOCK_FILE="$(state_dir)/$TARGET.lock"
   exec 9>>"$LOCK_FILE"
   if ! flock -n 9; then
     printf '%s: another deploy of %s is running (lock %s held by pid %s); refused\n' \
@@ -66,65 +34,145 @@ acquire_lock() {
   echo "$$" >"$LOCK_FILE.pid"
 }
 
-# compose/.env.<target> from its .example when absent, every `change-me-…` placeholder replaced by
-# a fresh random secret (64 hex characters; the same placeholder gets the same secret everywhere,
-# e.g. the DB password in POSTGRES_PASSWORD and in DATABASE_URL).
-# ENV_FILE (read by the compose files) points at another file instead; it must then exist.
-ensure_env_file() {
+# ENV_FILE (what the compose files read): the one given, else the state directory's, created on
+# the first deploy only.
+use_env_file() {
   if [[ -n "${ENV_FILE:-}" ]]; then
-    [[ -f "$ENV_FILE" || -f "$ROOT_DIR/compose/$ENV_FILE" ]] || die "ENV_FILE $ENV_FILE does not exist"
-    return 0
+    [[ -f "$ENV_FILE" ]] || refuse "ENV_FILE $ENV_FILE does not exist"
+  else
+    state_env_ensure "$TARGET" "$ROOT_DIR/compose/.env.$TARGET.example" || die "no usable env file for $TARGET"
+    ENV_FILE="$(state_env_file "$TARGET")"
   fi
-  local env_file="$ROOT_DIR/compose/.env.$TARGET" example="$ROOT_DIR/compose/.env.$TARGET.example"
-  [[ -f "$env_file" ]] && return 0
-  [[ -f "$example" ]] || die "neither $env_file nor $example exists"
-  local content placeholder
-  content="$(cat "$example")"
-  while [[ "$content" =~ (change-me-[A-Za-z0-9-]+) ]]; do
-    placeholder="${BASH_REMATCH[1]}"
-    content="${content//"$placeholder"/$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}"
-  done
-  (umask 077 && printf '%s\n' "$content" >"$env_file")
-  log "created $env_file from its example with generated secrets"
+  export ENV_FILE
 }
 
-# Registry login only when credentials are given (REGISTRY_USER + REGISTRY_PASSWORD).
+# Registry login only when credentials are given (REGISTRY_USER + REGISTRY_PASSWORD); the CD
+# workflow logs in with docker/login-action instead.
 registry_login() {
   if [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]]; then
     local registry="${IMAGE_NAME%%/*}"
     log "docker login $registry as $REGISTRY_USER"
-    printf '%s' "$REGISTRY_PASSWORD" | docker login "$registry" -u "$REGISTRY_USER" --password-stdin >/dev/null
+    printf '%s' "$REGISTRY_PASSWORD" | docker login "$registry" -u "$REGISTRY_USER" --password-stdin >/dev/null ||
+      die "docker login $registry failed"
   fi
 }
 
-# Images published by CI for a tag: <IMAGE_NAME>-<service>:<tag> (compose files use the same names).
-remote_image() { printf '%s-%s:%s' "$IMAGE_NAME" "$1" "$2"; }
+# A release is an image name and a tag: <name>-<service>:<tag> for web, transactions, gateway.
+release_image() { printf '%s-%s:%s' "$1" "$3" "$2"; }
 
-# Pulls <IMAGE_NAME>-<service>:<tag> for each service and tags it locally as bank-<service>:<local tag>.
-pull_and_tag() {
-  local tag="$1" local_tag="$2"
+# Pulls a release's images (MODE=image). A tag the registry does not have is refused (exit 2)
+# before anything runs differently.
+pull_release() {
+  local name="$1" tag="$2" service ref error
   shift 2
   registry_login
-  local service remote
   for service in "$@"; do
-    remote="$(remote_image "$service" "$tag")"
-    log "docker pull $remote"
-    docker pull -q "$remote" >/dev/null || die "docker pull $remote failed"
-    docker tag "$remote" "bank-$service:$local_tag"
+    ref="$(release_image "$name" "$tag" "$service")"
+    log "docker pull $ref"
+    if ! error="$(docker pull -q "$ref" 2>&1 >/dev/null)"; then
+      refuse "cannot pull $ref: $(printf '%s' "$error" | tail -n 1); nothing was changed"
+    fi
   done
 }
 
-# Plain HTTP smoke checks through a public port (k6 when present, curl otherwise).
+# A release that must already be on this host (a rollback in MODE=build).
+require_local_release() {
+  local name="$1" tag="$2" service
+  shift 2
+  for service in "$@"; do
+    docker image inspect "$(release_image "$name" "$tag" "$service")" >/dev/null 2>&1 ||
+      refuse "release $tag is not on this host ($(release_image "$name" "$tag" "$service") is missing); nothing was changed"
+  done
+}
+
+# Id of a compose service's container (running only, or in any state with `all`).
+container_of() {
+  local project="$1" service="$2" all=()
+  [[ "${3:-}" == all ]] && all=(-a)
+  docker ps "${all[@]}" -q --filter "label=com.docker.compose.project=$project" \
+    --filter "label=com.docker.compose.service=$service" | head -1
+}
+
+# "<service> <id>" of the project's containers (any state), one per line.
+project_containers() {
+  docker ps -a --filter "label=com.docker.compose.project=$1" \
+    --format '{{.Label "com.docker.compose.service"}} {{.ID}}'
+}
+
+# "<service> <id> <status> <restarts> <exit code>" for each listed service that has a container:
+# one `docker ps` and one `docker inspect` whatever the number of services.
+container_states() {
+  local project="$1" service id
+  shift
+  local -A wanted=() ids=()
+  for service in "$@"; do wanted[$service]=1; done
+  while read -r service id; do
+    [[ -n "${wanted[$service]:-}" && -z "${ids[$service]:-}" ]] && ids[$service]="$id"
+  done < <(project_containers "$project")
+  ((${#ids[@]} > 0)) || return 0
+  docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Id}} {{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' \
+    "${ids[@]}" 2>/dev/null | awk '{ $2 = substr($2, 1, 12); print }'
+}
+
+# Restart counts of the services' current containers, so that a container that restarted before
+# this deploy is not taken for a crash (a recreated container starts again from 0).
+declare -gA RESTART_BASELINE=()
+note_restart_counts() {
+  local service id status restarts code
+  while read -r service id status restarts code; do
+    RESTART_BASELINE[$id]="$restarts"
+  done < <(container_states "$@")
+}
+
+# Prints "<service> <status> <restarts> <exit code> <id>" for the first service whose container
+# exited, is restarting or restarted since note_restart_counts; returns 1 when all of them run.
+crashed_service() {
+  local service id status restarts code
+  while read -r service id status restarts code; do
+    if [[ "$status" =~ ^(restarting|exited|dead)$ ]] || ((restarts > ${RESTART_BASELINE[$id]:-0})); then
+      printf '%s %s %s %s %s\n' "$service" "$status" "$restarts" "$code" "$id"
+      return 0
+    fi
+  done < <(container_states "$@")
+  return 1
+}
+
+# Names the crashed container and shows its last log lines.
+report_crash() {
+  local service status restarts code id
+  read -r service status restarts code id <<<"$1"
+  log "$service crashed: container $id is $status (last exit code $code, $restarts restart(s)); its last log lines:"
+  docker logs --tail "${CRASH_LOG_LINES:-20}" "$id" 2>&1 | sed "s/^/  $service | /" >&2 || true
+}
+
+# Smoke checks through a public URL for SMOKE_SECONDS: k6/perf-smoke.js with k6 when it is
+# installed, else the same GET /health loop with curl, then the main pages' status codes.
 run_smoke() {
   local base="$1"
-  if command -v k6 >/dev/null 2>&1 && [[ -f "$ROOT_DIR/k6/perf-smoke.js" ]]; then
-    log "smoke: k6 run k6/perf-smoke.js against $base"
-    BASE_URL="$base" k6 run --quiet "$ROOT_DIR/k6/perf-smoke.js" || return 1
+  if command -v k6 >/dev/null 2>&1; then
+    log "smoke: k6 run k6/perf-smoke.js against $base for ${SMOKE_SECONDS}s"
+    local length=(--duration "${SMOKE_SECONDS}s")
+    ((SMOKE_SECONDS > 0)) || length=(--iterations 1)
+    BASE_URL="$base" k6 run --quiet "${length[@]}" "$ROOT_DIR/k6/perf-smoke.js" >&2 || {
+      log "smoke: k6 failed (exit $?)"
+      return 1
+    }
+    log "smoke: ok (k6)"
     return 0
   fi
-  log "smoke: HTTP checks against $base (k6 not installed)"
-  local path expected code
-  for check in "/health 200" "/ready 200" "/login 200" "/ 302" "/dashboard 302"; do
+  log "smoke: curl checks against $base for ${SMOKE_SECONDS}s (k6 not installed)"
+  local deadline=$((SECONDS + SMOKE_SECONDS)) body
+  while :; do
+    body="$(curl -sS --fail --max-time 5 "$base/health" 2>&1)" || body="failed: $body"
+    if [[ "$body" != *'"status":"ok"'* ]]; then
+      log "smoke: GET /health answered: ${body:-nothing}"
+      return 1
+    fi
+    ((SECONDS < deadline)) || break
+    sleep 0.5
+  done
+  local check path expected code
+  for check in "/ready 200" "/login 200" "/ 302" "/dashboard 302"; do
     path="${check% *}" expected="${check#* }"
     code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$base$path")" || code="none"
     [[ "$code" == "$expected" ]] || {
@@ -132,5 +180,5 @@ run_smoke() {
       return 1
     }
   done
-  log "smoke: ok"
+  log "smoke: ok (curl)"
 }

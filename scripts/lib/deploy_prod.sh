@@ -1,34 +1,34 @@
 #!/usr/bin/env bash
-# PROD blue/green for scripts/deploy_blue_green_local.sh (sourced, not run). The protocol is
-# DESIGN.md §5: lock (taken by the caller), active colour from the gateway's upstream file, target
-# started and health-checked from inside the gateway's network, atomic upstream rewrite checked by
-# `nginx -t` then reload, public confirmation, drain, graceful stop of the old colour.
+# PROD blue/green for scripts/deploy_blue_green_local.sh (sourced, not run). The protocol
+# (docs/CD-PIPELINE.md): lock (taken by the caller), active colour from the gateway's upstream
+# file, the release fetched (pull or build) before anything changes, target started and
+# health-checked from inside the gateway's network (a crashing container fails it at once),
+# atomic upstream rewrite checked by `nginx -t` then reload, public confirmation, smoke checks,
+# then the release is recorded and the old colour stopped. Any check that fails after the switch
+# switches back first.
+#
+# A release is <image name>-<service>:<tag>, tagged by what it contains (commit SHA or version),
+# never by colour: <state>/prod.releases records the release each colour last served, so a
+# rollback (even after a failed deploy that left broken containers in that colour) restarts
+# the release that served, not whatever the colour last ran.
 
 readonly PROD_PROJECT="bank-prod"
 readonly PROD_FILE="compose/docker-compose.prod.yml"
+readonly PROD_URL="http://localhost:5002"
 readonly DRAIN_FLAG="/etc/nginx/upstream/draining"
 
 pc() { compose -p "$PROD_PROJECT" -f "$ROOT_DIR/$PROD_FILE" "$@"; }
 
-# Compose for one colour: its services run from the local images bank-<service>:prod-<colour>,
-# which stay on the host after the colour stops, so a rollback needs no rebuild or pull.
-pcc() {
-  local colour="$1"
-  shift
-  IMAGE_NAME=bank IMAGE_TAG="prod-$colour" pc "$@"
+# Compose with the images of one release: pr NAME TAG ARGS...
+pr() {
+  local name="$1" tag="$2"
+  shift 2
+  IMAGE_NAME="$name" IMAGE_TAG="$tag" pc "$@"
 }
 
 other_colour() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
 
-colour_image() { printf 'bank-%s:prod-%s' "$1" "$2"; }
-
-# Container id of a compose service (running only, or any state with `all`).
-cid() {
-  local all=()
-  [[ "${2:-}" == all ]] && all=(-a)
-  docker ps "${all[@]}" -q --filter "label=com.docker.compose.project=$PROD_PROJECT" \
-    --filter "label=com.docker.compose.service=$1" | head -1
-}
+cid() { container_of "$PROD_PROJECT" "$@"; }
 
 gateway_running() { [[ -n "$(cid gateway)" ]]; }
 
@@ -36,12 +36,6 @@ gx() { docker exec "$(cid gateway)" "$@"; }
 
 # "host colour" of the active upstream, from the file in the gateway's volume.
 active_upstream() { gx set-upstream --current; }
-
-colour_running() { [[ -n "$(cid "web_$1")" && -n "$(cid "transactions_$1")" ]]; }
-
-colour_images_exist() {
-  docker image inspect "$(colour_image web "$1")" "$(colour_image transactions "$1")" >/dev/null 2>&1
-}
 
 # HTTP status of GET http://HOST:5000PATH from inside the gateway's container (its network and its
 # DNS: exactly what nginx will use after the reload). bash's /dev/tcp: the image has no curl.
@@ -58,11 +52,16 @@ status_from_container() {
   docker exec "$1" node -e "fetch(process.argv[1]).then((r) => console.log(r.status), () => console.log('none'))" "$2" 2>/dev/null || true
 }
 
-# Waits until both services of `colour` answer /ready (DB reachable, migrations applied).
+# Waits until both services of `colour` answer /ready (DB reachable, migrations applied). A
+# container that exits or restarts meanwhile fails it at once, naming the container.
 wait_colour_ready() {
   local colour="$1" deadline=$((SECONDS + HEALTH_TIMEOUT)) web_status="none" tx_status="none"
-  local pause=0.2
+  local pause=0.2 crash
   while ((SECONDS < deadline)); do
+    if crash="$(crashed_service "$PROD_PROJECT" "transactions_$colour" "web_$colour")"; then
+      report_crash "$crash"
+      return 1
+    fi
     local web_id tx_id
     web_id="$(cid "web_$colour")" tx_id="$(cid "transactions_$colour")"
     if [[ -n "$web_id" && -n "$tx_id" ]]; then
@@ -85,7 +84,7 @@ wait_colour_ready() {
 
 prod_diagnostics() {
   log "diagnostics: compose ps"
-  pc ps >&2 || true
+  pc ps -a >&2 || true
   log "diagnostics: last logs"
   local service
   for service in "$@"; do
@@ -99,43 +98,67 @@ prod_diagnostics() {
   fi
 }
 
-# Builds (MODE=build) or pulls (MODE=image) the images of `colour` (plus the gateway's on a cold start).
-prepare_images() {
-  local colour="$1" tag="$2"
-  shift 2
+# Makes a release's images available before anything changes: pulled (MODE=image, or a rollback
+# to a tag), built from this checkout (MODE=build deploy), or already here (rollback, build mode).
+# Extra arguments: more services than web and transactions (the gateway on a cold start).
+fetch_release() {
+  local name="$1" tag="$2" source="$3"
+  shift 3
   local services=(web transactions "$@")
-  if [[ "$MODE" == build ]]; then
-    use_base_images
-    log "building images for $colour: ${services[*]}"
-    local compose_services=("web_$colour" "transactions_$colour")
-    [[ $# -eq 0 ]] || compose_services+=("$@")
-    pcc "$colour" build "${compose_services[@]}" >&2 || die "image build failed"
-  else
-    pull_and_tag "$tag" "prod-$colour" "${services[@]}"
-  fi
+  case "$source" in
+    pull) pull_release "$name" "$tag" "${services[@]}" ;;
+    local) require_local_release "$name" "$tag" "${services[@]}" ;;
+    build)
+      use_base_images
+      log "building $(release_image "$name" "$tag" "{${services[*]// /,}}")"
+      local compose_services=(web_blue transactions_blue "$@")
+      pr "$name" "$tag" build "${compose_services[@]}" >&2 || die "image build failed"
+      ;;
+  esac
 }
 
-# Runs the one-shot migrate job with `colour`'s image before that colour starts (expand-only
-# migrations, then the demo seed if there is no user; see docs/ARCHITECTURE.md). An image of a
-# release that still migrates at start-up has no job: nothing to run for it.
-migrate_colour() {
-  local colour="$1" image
-  image="$(colour_image transactions "$colour")"
+# Runs the one-shot migrate job with the release's transactions image before a colour of that
+# release starts (expand-only migrations, then the demo seed if there is no user; see
+# docs/ARCHITECTURE.md). An image of a release that still migrates at start-up has no job.
+migrate_release() {
+  local name="$1" tag="$2" image
+  image="$(release_image "$name" "$tag" transactions)"
   if ! docker run --rm --entrypoint node "$image" -e \
     "process.exit(require('node:fs').existsSync('dist/services/jobs/src/cli.js') ? 0 : 1)" >/dev/null 2>&1; then
     log "$image has no migrate job (it migrates at start-up)"
     return 0
   fi
   log "migrating the database with $image"
-  pcc "$colour" run --rm --no-deps -T migrate >&2
+  pr "$name" "$tag" run --rm --no-deps -T migrate >&2
 }
 
-# Starts a colour from its local images (the migrate job has run): transactions first, then web. No ports are published by these services. --remove-orphans drops
-# containers no longer defined in the compose file (the other colour is defined, so it stays).
+# Starts `colour` on a release: the database if it is not running, the release's migrate job,
+# then transactions, then web. No ports are published by these services. --remove-orphans drops containers no longer defined in the compose file (the other
+# colour is defined, so it stays). Containers already running this release are left as they are.
 start_colour() {
-  local colour="$1"
-  pcc "$colour" up -d --no-build --no-deps --remove-orphans "transactions_$colour" >&2
-  pcc "$colour" up -d --no-build --no-deps "web_$colour" >&2
+  local colour="$1" name="$2" tag="$3"
+  note_restart_counts "$PROD_PROJECT" "transactions_$colour" "web_$colour"
+  if colour_runs "$colour" "$name" "$tag"; then
+    log "$colour already runs $tag"
+    return 0
+  fi
+  if [[ -z "$(cid db)" ]]; then
+    pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
+  fi
+  migrate_release "$name" "$tag" || die "the migrate job of $tag failed; nothing else was started"
+  pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans "transactions_$colour" >&2 ||
+    die "transactions_$colour did not start"
+  pr "$name" "$tag" up -d --no-build --no-deps "web_$colour" >&2 || die "web_$colour did not start"
+}
+
+# True when both services of `colour` are running from the images of release <name> <tag>.
+colour_runs() {
+  local colour="$1" name="$2" tag="$3" service id
+  for service in web transactions; do
+    id="$(cid "${service}_$colour")"
+    [[ -n "$id" && "$(docker inspect -f '{{.Config.Image}}' "$id")" == "$(release_image "$name" "$tag" "$service")" ]] ||
+      return 1
+  done
 }
 
 stop_colour() {
@@ -214,45 +237,87 @@ finish_drain() {
   drain_flag off
 }
 
-# Cold start (no gateway yet): the colour recorded in the gateway's volume, else blue.
+# After the switch: smoke checks (RUN_SMOKE) through the public port, and the target's
+# containers still up without a restart.
+post_switch_checks() {
+  local colour="$1" crash
+  if is_true "$RUN_SMOKE" && ! run_smoke "$PROD_URL"; then
+    return 1
+  fi
+  if crash="$(crashed_service "$PROD_PROJECT" "transactions_$colour" "web_$colour")"; then
+    report_crash "$crash"
+    return 1
+  fi
+}
+
+# A check failed after the switch: back to the colour that served, then exit 1. If even that
+# fails (the old colour vanished meanwhile), exit 4: an operator must look.
+switch_back_and_die() {
+  local active_host="$1" active="$2" target="$3" reason="$4"
+  log "$reason; switching back to $active"
+  if ! switch_to "$active_host" "$active"; then
+    prod_diagnostics gateway "web_$active" "web_$target"
+    log "FAILED: $reason, and switching back to $active failed (refused by the gateway): $target still serves $PROD_URL"
+    exit 4
+  fi
+  if ! confirm_public "$active"; then
+    prod_diagnostics gateway "web_$active" "web_$target"
+    log "FAILED: $reason, and $active does not answer after switching back: $PROD_URL may serve nothing"
+    exit 4
+  fi
+  finish_drain
+  prod_diagnostics gateway "web_$target" "transactions_$target"
+  stop_colour "$target"
+  die "$reason; back on $active, which serves $PROD_URL again"
+}
+
+# Cold start (no gateway yet): the colour recorded in the gateway's volume, else blue. On any
+# failure PROD is left stopped, as it was.
 prod_cold_start() {
-  local colour="blue" recorded
-  recorded="$(pcc blue run --rm --no-deps -T --entrypoint set-upstream gateway --current 2>/dev/null | awk '{ print $2 }')" || true
+  local name="$1" tag="$2" source="$3" colour="blue" recorded
+  fetch_release "$name" "$tag" "$source" gateway
+  recorded="$(pr "$name" "$tag" run --rm --no-deps -T --entrypoint set-upstream gateway --current 2>/dev/null | awk '{ print $2 }')" || true
   [[ "$recorded" == blue || "$recorded" == green ]] && colour="$recorded"
-  log "cold start: no gateway running; starting $colour"
-  use_base_images # the database's image too
-  prepare_images "$colour" "$IMAGE_TAG_TO_DEPLOY" gateway
-  pcc "$colour" up -d --no-build --no-recreate db >&2
-  migrate_colour "$colour" || {
-    prod_diagnostics db
-    die "$colour never became ready: its migrate job failed"
-  }
-  start_colour "$colour"
+  log "cold start: no gateway running; starting $colour on $tag"
+  use_base_images # the database's image
+  start_colour "$colour" "$name" "$tag"
   wait_colour_ready "$colour" || {
     prod_diagnostics "web_$colour" "transactions_$colour" db
     stop_colour "$colour"
     die "$colour never became ready"
   }
-  pcc "$colour" up -d --no-build --no-deps gateway >&2
-  "$ROOT_DIR/scripts/wait_for_http.sh" "$PROD_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null || {
-    prod_diagnostics gateway "web_$colour"
-    die "the gateway does not answer on $PROD_URL"
-  }
-  confirm_public "$colour" || {
-    prod_diagnostics gateway "web_$colour"
-    die "$PROD_URL is not served by $colour"
-  }
-  log "PROD cold start done: $colour serves $PROD_URL in $(elapsed_s "$START_MS")s"
+  pr "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start"
+  local failure=""
+  if ! "$ROOT_DIR/scripts/wait_for_http.sh" "$PROD_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null; then
+    failure="the gateway does not answer on $PROD_URL"
+  elif ! confirm_public "$colour"; then
+    failure="$PROD_URL is not served by $colour"
+  elif ! post_switch_checks "$colour"; then
+    failure="checks failed on $PROD_URL"
+  fi
+  if [[ -n "$failure" ]]; then
+    prod_diagnostics gateway "web_$colour" "transactions_$colour"
+    pc stop gateway >&2 || true
+    stop_colour "$colour"
+    die "$failure; PROD stopped again"
+  fi
+  state_release_record "$colour" "$name" "$tag" only
+  log "PROD cold start done: $colour serves $PROD_URL with $tag in $(elapsed_s "$START_MS")s"
 }
 
 prod_main() {
   trap end_drain_on_exit EXIT
-  IMAGE_TAG_TO_DEPLOY="$IMAGE_TAG"
-  [[ "$ACTION" == rollback && -n "$IMAGE_TAG_PREVIOUS" ]] && IMAGE_TAG_TO_DEPLOY="$IMAGE_TAG_PREVIOUS"
+  # Which release, and where its images come from.
+  local name="$IMAGE_NAME" tag="$IMAGE_TAG" source=build
+  [[ "$MODE" == image ]] && source=pull
+  if [[ "$ACTION" == rollback && -n "$IMAGE_TAG_PREVIOUS" ]]; then
+    tag="$IMAGE_TAG_PREVIOUS"
+    [[ "$MODE" == image ]] || source=local
+  fi
 
   if ! gateway_running; then
-    [[ "$ACTION" == deploy ]] || bad_input "rollback: PROD is not running (no gateway), there is no previous colour to go back to"
-    prod_cold_start
+    [[ "$ACTION" == deploy ]] || refuse "rollback: PROD is not running (no gateway), there is no previous release to go back to"
+    prod_cold_start "$name" "$tag" "$source"
     return 0
   fi
 
@@ -261,38 +326,24 @@ prod_main() {
   [[ "$active" == blue || "$active" == green ]] || die "unexpected active colour '$active' in the gateway's upstream"
   target="$(other_colour "$active")"
 
-  # Rollback without a tag = flip back to the other colour, which must still exist.
-  local restart_only=false
+  # A rollback without a tag: the release the other colour last served.
   if [[ "$ACTION" == rollback && -z "$IMAGE_TAG_PREVIOUS" ]]; then
-    if colour_running "$target"; then
-      restart_only=skip
-    elif colour_images_exist "$target"; then
-      restart_only=true
-    else
-      bad_input "rollback: no previous colour to go back to ($target has neither running containers nor kept images)"
-    fi
+    read -r name tag < <(state_release_of "$target") ||
+      refuse "rollback: no previous release to go back to ($target has not served since PROD was started)"
+    source=local
   fi
-  log "PROD $ACTION: active $active ($active_host), target $target"
+  log "PROD $ACTION: active $active ($active_host), target $target with $(release_image "$name" "$tag" web)"
 
-  # 3. Start the target (build or pull first), its migrate job first.
-  if [[ "$restart_only" == false ]]; then
-    prepare_images "$target" "$IMAGE_TAG_TO_DEPLOY"
-  fi
-  if [[ "$restart_only" != skip ]]; then
-    pcc "$target" up -d --no-build --no-recreate db >&2
-    if ! migrate_colour "$target"; then
-      prod_diagnostics db
-      die "$target never became ready: its migrate job failed; the gateway still routes to $active"
-    fi
-    start_colour "$target"
-  fi
+  # 3. The release's images first (nothing changes if they cannot be had), then the target.
+  fetch_release "$name" "$tag" "$source"
+  start_colour "$target" "$name" "$tag"
 
   # 4. Health-check the target from inside the gateway's network.
   if ! wait_colour_ready "$target"; then
     prod_diagnostics "web_$target" "transactions_$target"
     log "stopping $target; the gateway still routes to $active"
     stop_colour "$target"
-    die "$target never became ready within ${HEALTH_TIMEOUT}s"
+    die "$target did not become ready; $active keeps serving"
   fi
   log "$target ready $(elapsed_s "$START_MS")s after the deploy started"
 
@@ -305,30 +356,23 @@ prod_main() {
     die "the gateway refused the new upstream; $active keeps serving"
   fi
 
-  # 6. Public confirmation; switch back if it fails.
-  if ! confirm_public "$target"; then
-    log "switching back to $active"
-    switch_to "$active_host" "$active" || log "switching back failed too"
-    finish_drain
-    prod_diagnostics gateway "web_$target"
-    stop_colour "$target"
-    die "$PROD_URL did not answer from $target after the switch; back on $active"
-  fi
+  # 6. Public confirmation, drain, smoke: any failure switches back.
+  confirm_public "$target" ||
+    switch_back_and_die "$active_host" "$active" "$target" "$PROD_URL did not answer from $target after the switch"
   log "gateway now routes to $target (switch took $(elapsed_s "$flip_ms")s)"
-
-  # 7. Drain the old workers, then stop the old colour gracefully (its images are kept).
   finish_drain
+  post_switch_checks "$target" ||
+    switch_back_and_die "$active_host" "$active" "$target" "checks failed on $PROD_URL after the switch to $target"
+  state_release_record "$target" "$name" "$tag"
+
+  # 7. Stop the old colour gracefully (its release stays on the host for a rollback).
   if is_true "$STOP_OLD_COLOR"; then
     local stop_ms
     stop_ms="$(now_ms)"
     stop_colour "$active"
-    log "stopped $active in $(elapsed_s "$stop_ms")s (images kept for rollback)"
+    log "stopped $active in $(elapsed_s "$stop_ms")s (its release stays for a rollback)"
   else
     log "$active left running (STOP_OLD_COLOR=false): a rollback is a flip"
   fi
-
-  if is_true "$RUN_SMOKE"; then
-    run_smoke "$PROD_URL" || die "smoke checks failed on $PROD_URL"
-  fi
-  log "PROD $ACTION done: $active -> $target in $(elapsed_s "$START_MS")s"
+  log "PROD $ACTION done: $active -> $target ($tag) in $(elapsed_s "$START_MS")s"
 }

@@ -6,14 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
 const script = fileURLToPath(new URL('../../scripts/deploy_blue_green_local.sh', import.meta.url));
-const lockDir = fileURLToPath(new URL('../../.deploy', import.meta.url));
 
 /**
  * Runs the deploy script with only the given parameters. PATH starts with a directory whose
  * `docker` and `docker-compose` are tripwires (they record the call and fail): bad input must be
- * refused before the script touches Docker at all.
+ * refused before the script touches Docker at all. HOME is that directory too, so the state
+ * directory (~/.fintech-test: env files, locks) would appear there if anything were written.
  */
-function deploy(env: Record<string, string>): Promise<{ code: number | null; stderr: string; dockerCalls: boolean }> {
+function deploy(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; dockerCalls: boolean; stateWritten: boolean }> {
   const bin = mkdtempSync(path.join(tmpdir(), 'deploy-bad-input-'));
   const calls = path.join(bin, 'calls');
   for (const tool of ['docker', 'docker-compose']) {
@@ -31,8 +33,9 @@ function deploy(env: Record<string, string>): Promise<{ code: number | null; std
     child.on('error', reject);
     child.on('close', (code) => {
       const dockerCalls = existsSync(calls);
+      const stateWritten = existsSync(path.join(bin, '.fintech-test'));
       rmSync(bin, { recursive: true, force: true });
-      resolve({ code, stderr, dockerCalls });
+      resolve({ code, stderr, dockerCalls, stateWritten });
     });
   });
 }
@@ -44,15 +47,17 @@ describe('scripts/deploy_blue_green_local.sh: bad input', () => {
     ['an unknown ACTION', { TARGET: 'prod', ACTION: 'redeploy' }, /unknown ACTION 'redeploy'/],
     ['MODE=image without IMAGE_NAME', { TARGET: 'prod', MODE: 'image', IMAGE_TAG: 'v1' }, /needs IMAGE_NAME/],
     [
-      'MODE=image without IMAGE_TAG',
-      { TARGET: 'prod', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank' },
-      /needs IMAGE_TAG/,
+      'a rollback in MODE=image without IMAGE_TAG_PREVIOUS',
+      { TARGET: 'prod', ACTION: 'rollback', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank' },
+      /rollback in MODE=image needs IMAGE_TAG_PREVIOUS/,
     ],
     [
       'a UAT rollback without a previous tag',
-      { TARGET: 'uat', ACTION: 'rollback', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank' },
-      /rollback of UAT needs MODE=image and IMAGE_TAG_PREVIOUS/,
+      { TARGET: 'uat', ACTION: 'rollback' },
+      /rollback of UAT needs IMAGE_TAG_PREVIOUS/,
     ],
+    ['an upper-case IMAGE_NAME', { TARGET: 'prod', MODE: 'image', IMAGE_NAME: 'ghcr.io/Owner/bank' }, /lower-case/],
+    ['HEALTH_TIMEOUT=0', { TARGET: 'prod', HEALTH_TIMEOUT: '0' }, /HEALTH_TIMEOUT must be at least 1 second/],
     ['RUN_SMOKE other than true/false', { TARGET: 'prod', RUN_SMOKE: 'yes' }, /RUN_SMOKE must be true or false/],
     [
       'an invalid image tag',
@@ -62,14 +67,13 @@ describe('scripts/deploy_blue_green_local.sh: bad input', () => {
   ];
 
   for (const [label, env, message] of cases) {
-    it(`refuses ${label}: one line, exit 2, Docker untouched`, async () => {
-      const lockBefore = existsSync(path.join(lockDir, `${env.TARGET ?? 'uat'}.lock`));
+    it(`refuses ${label}: one line, exit 2, Docker and the state untouched`, async () => {
       const result = await deploy(env);
       expect(result.code).to.equal(2);
       expect(result.stderr).to.match(message);
       expect(result.stderr.trim().split('\n')).to.have.length(1);
       expect(result.dockerCalls, 'docker was called').to.equal(false);
-      expect(existsSync(path.join(lockDir, `${env.TARGET ?? 'uat'}.lock`))).to.equal(lockBefore);
+      expect(result.stateWritten, 'state directory written').to.equal(false);
     });
   }
 });

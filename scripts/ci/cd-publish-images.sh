@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds and pushes the images that CD's MODE=image deploys, under the one naming scheme
+# (docs/CD-PIPELINE.md): <IMAGE_NAME>-{web,transactions,gateway}:<tag> for every tag given.
+#
+# Usage: IMAGE_NAME=ghcr.io/<owner>/<repo> [TAGS="sha version"] scripts/ci/cd-publish-images.sh
+#   IMAGE_NAME is lower-cased (registries refuse upper case). TAGS defaults to the commit SHA
+#   (GITHUB_SHA, else the checkout's HEAD) plus, on a tag (GITHUB_REF_TYPE=tag), its name.
+#   NODE_IMAGE / NGINX_IMAGE: the base images, official by default.
+# Registry login is the caller's (docker/login-action on GitHub, `docker login` elsewhere).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+name="${IMAGE_NAME:?IMAGE_NAME is required, e.g. ghcr.io/owner/fintech-test}"
+name="${name,,}"
+if [[ -n "${TAGS:-}" ]]; then
+  tags="$TAGS"
+else
+  tags="${GITHUB_SHA:-$(git rev-parse HEAD)}"
+  [[ "${GITHUB_REF_TYPE:-}" != tag ]] || tags="$tags ${GITHUB_REF_NAME:?}"
+fi
+read -r -a tag_list <<<"$tags"
+[[ ${#tag_list[@]} -gt 0 ]] || {
+  echo "cd-publish-images: no tag to publish" >&2
+  exit 2
+}
+
+build() {
+  local service="$1" first="$name-$1:${tag_list[0]}"
+  shift
+  echo "cd-publish-images: building $first"
+  docker build -q "$@" -t "$first" >/dev/null
+  local tag
+  for tag in "${tag_list[@]:1}"; do docker tag "$first" "$name-$service:$tag"; done
+}
+build web -f services/Dockerfile --target web --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim}" .
+build transactions -f services/Dockerfile --target transactions --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim}" .
+build gateway --build-arg "NGINX_IMAGE=${NGINX_IMAGE:-nginx:1.28}" gateway
+
+for service in web transactions gateway; do
+  for tag in "${tag_list[@]}"; do
+    docker push -q "$name-$service:$tag"
+  done
+done
+echo "cd-publish-images: pushed $name-{web,transactions,gateway}:{${tags// /,}}"

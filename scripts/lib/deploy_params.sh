@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The deploy/CD parameters: every default and every rule, in one place (sourced, not run).
+# scripts/deploy_blue_green_local.sh and scripts/ci/cd-params.sh (the CD workflow) both call
+# deploy_params_resolve, so a parameter means the same thing whoever starts the deploy.
+#
+#   TARGET=uat|prod            default uat
+#   ACTION=deploy|rollback     default deploy
+#   MODE=build|image           default build
+#   IMAGE_NAME                 image prefix: <IMAGE_NAME>-web, -transactions, -gateway.
+#                              MODE=build: default "bank" (local images); MODE=image: required,
+#                              e.g. ghcr.io/<owner>/<repo> (what CI publishes)
+#   IMAGE_TAG                  default: the checked-out commit's full SHA (plus "-dirty-<time>"
+#                              for a build from a modified work tree, so it never overwrites the
+#                              image of a committed release)
+#   IMAGE_TAG_PREVIOUS         rollback to this tag (pulled in MODE=image, local images in
+#                              MODE=build); empty = PROD goes back to the previous release
+#   RUN_SMOKE=true|false       default true
+#   PRUNE_UAT=true|false       default false
+#   STOP_OLD_COLOR=true|false  default true
+#   HEALTH_TIMEOUT=120  DRAIN_TIMEOUT=30  SMOKE_SECONDS=10   (seconds)
+#
+# Bad values: one line on stderr naming the parameter, exit 2, before anything is touched.
+
+DEPLOY_TAG_RE='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
+DEPLOY_NAME_RE='^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$'
+
+deploy_params_refuse() {
+  printf '%s: %s\n' "${DEPLOY_NAME:-deploy}" "$*" >&2
+  exit 2
+}
+
+# The commit SHA of the checkout at $1, with a suffix when the work tree differs from it.
+deploy_params_commit_tag() {
+  local sha
+  sha="$(git -C "$1" rev-parse HEAD 2>/dev/null)" || return 1
+  if [[ "${MODE:-build}" == build && -n "$(git -C "$1" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+    sha="$sha-dirty-$(date +%Y%m%d%H%M%S)"
+  fi
+  printf '%s' "$sha"
+}
+
+deploy_params_flag() {
+  case "${!1}" in true | false) ;; *) deploy_params_refuse "$1 must be true or false, got '${!1}'" ;; esac
+}
+
+deploy_params_seconds() {
+  [[ "${!1}" =~ ^[0-9]+$ ]] || deploy_params_refuse "$1 must be a whole number of seconds, got '${!1}'"
+  [[ "${2:-}" != positive || "${!1}" -gt 0 ]] || deploy_params_refuse "$1 must be at least 1 second"
+}
+
+# Applies the defaults, checks every value, exports the result. $1: the repository's root.
+deploy_params_resolve() {
+  local root="$1"
+  TARGET="${TARGET:-uat}"
+  ACTION="${ACTION:-deploy}"
+  MODE="${MODE:-build}"
+  RUN_SMOKE="${RUN_SMOKE:-true}"
+  PRUNE_UAT="${PRUNE_UAT:-false}"
+  STOP_OLD_COLOR="${STOP_OLD_COLOR:-true}"
+  HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
+  DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-30}"
+  SMOKE_SECONDS="${SMOKE_SECONDS:-10}"
+  IMAGE_TAG_PREVIOUS="${IMAGE_TAG_PREVIOUS:-}"
+
+  case "$TARGET" in uat | prod) ;; *) deploy_params_refuse "unknown TARGET '$TARGET' (expected uat or prod)" ;; esac
+  case "$MODE" in build | image) ;; *) deploy_params_refuse "unknown MODE '$MODE' (expected build or image)" ;; esac
+  case "$ACTION" in deploy | rollback) ;; *) deploy_params_refuse "unknown ACTION '$ACTION' (expected deploy or rollback)" ;; esac
+  local flag
+  for flag in RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR; do deploy_params_flag "$flag"; done
+  deploy_params_seconds HEALTH_TIMEOUT positive
+  deploy_params_seconds DRAIN_TIMEOUT
+  deploy_params_seconds SMOKE_SECONDS
+
+  if [[ -z "${IMAGE_NAME:-}" ]]; then
+    [[ "$MODE" == build ]] || deploy_params_refuse "MODE=image needs IMAGE_NAME (e.g. ghcr.io/owner/fintech-test)"
+    IMAGE_NAME=bank
+  fi
+  [[ "$IMAGE_NAME" =~ $DEPLOY_NAME_RE ]] ||
+    deploy_params_refuse "IMAGE_NAME '$IMAGE_NAME' is not a valid lower-case image name"
+  if [[ -z "${IMAGE_TAG:-}" ]]; then
+    IMAGE_TAG="$(deploy_params_commit_tag "$root")" ||
+      deploy_params_refuse "IMAGE_TAG is required outside a git checkout (the tag to deploy)"
+  fi
+  local tag
+  for tag in IMAGE_TAG IMAGE_TAG_PREVIOUS; do
+    [[ -z "${!tag}" || "${!tag}" =~ $DEPLOY_TAG_RE ]] || deploy_params_refuse "$tag '${!tag}' is not a valid image tag"
+  done
+  if [[ "$ACTION" == rollback && "$MODE" == image && -z "$IMAGE_TAG_PREVIOUS" ]]; then
+    deploy_params_refuse "a rollback in MODE=image needs IMAGE_TAG_PREVIOUS (the tag to redeploy)"
+  fi
+  if [[ "$ACTION" == rollback && "$TARGET" == uat && -z "$IMAGE_TAG_PREVIOUS" ]]; then
+    deploy_params_refuse "a rollback of UAT needs IMAGE_TAG_PREVIOUS (UAT has one stack, no previous colour; in build mode revert in Git and deploy again)"
+  fi
+  [[ -z "${DEPLOY_TEST_UPSTREAM_HOST:-}" || "$TARGET" == prod ]] ||
+    deploy_params_refuse "DEPLOY_TEST_UPSTREAM_HOST only applies to TARGET=prod"
+  export TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
+    HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS
+}
+
+# The resolved parameters as KEY=value lines ($GITHUB_ENV format).
+deploy_params_print() {
+  local key
+  for key in TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
+    HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS; do
+    printf '%s=%s\n' "$key" "${!key}"
+  done
+}
