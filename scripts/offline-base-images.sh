@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the three base images the stacks need (Node, PostgreSQL 16, Nginx) without Docker Hub,
-# from Debian's archive and the npm registry only (docs: DESIGN.md §6).
+# from Debian's archive and the npm registry only (docs: docs/CI-PIPELINE.md, "images de base hors ligne").
 #
 #   scripts/offline-base-images.sh [--force] [--print-env]
 #
