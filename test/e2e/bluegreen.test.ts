@@ -8,142 +8,58 @@
  * it at the end. Base images come from NODE_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE like the other
  * e2e tests (scripts/e2e.sh exports them).
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ComposeStack, ROOT, TempEnvFile, run, runOk } from './helpers/compose.js';
+import { ComposeStack, TempEnvFile, run, runOk } from './helpers/compose.js';
+import {
+  expectNoFailure,
+  other,
+  PROD_URL,
+  prodTestEnv,
+  ProdView,
+  runDeploy,
+  sleep,
+  underLoad as underLoadWith,
+  type DeployResult,
+} from './helpers/deploy.js';
 import { http } from './helpers/http.js';
-import { formatReport, LoadClient, type LoadReport } from './helpers/load-client.js';
 import { login } from './helpers/login.js';
 
-const DEPLOY = path.join(ROOT, 'scripts/deploy_blue_green_local.sh');
-const PROD_URL = 'http://localhost:5002';
 /** While it exists the gateway answers "Connection: close" (see gateway/nginx.conf). */
 const DRAIN_FLAG = '/etc/nginx/upstream/draining';
-const secret = () => randomBytes(32).toString('hex');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Colour = 'blue' | 'green';
-const other = (c: Colour): Colour => (c === 'blue' ? 'green' : 'blue');
-
-interface DeployResult {
-  code: number;
-  output: string;
-  seconds: number;
-  pid: number;
-}
-
-const dbPassword = secret();
-const envVars: Record<string, string> = {
-  POSTGRES_DB: 'bankdb',
-  POSTGRES_USER: 'bank',
-  POSTGRES_PASSWORD: dbPassword,
-  DATABASE_URL: `postgresql://bank:${dbPassword}@db:5432/bankdb`,
-  SECRET_KEY: secret(),
-  SERVICE_SIGNING_SECRET: secret(),
-  SERVICE_SIGNING_KEY_ID: 'k1',
-  LOG_LEVEL: 'warn',
-  // Test-only hash cost: this suite checks flips, not password hashing; at the secure cost the
-  // load's logins alone would take most of the 2 CI cores while the flips run.
-  SCRYPT_LOG_N: '12',
-  SCRYPT_R: '8',
-  SCRYPT_P: '1',
-};
+const envVars = prodTestEnv();
 const envFile = new TempEnvFile(envVars);
-const prod = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: envFile.path });
+/** The deploy's state directory (release record, locks), as ~/.fintech-test would be on a runner. */
+const stateDir = mkdtempSync(path.join(tmpdir(), 'bank-e2e-state-'));
+const prod = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: envFile.path }, [
+  'blue',
+  'green',
+]);
 const figures: string[] = [];
 
-/** Runs the deploy script (TARGET=prod MODE=build unless overridden); output is kept for asserts. */
+const view = new ProdView(prod);
+const activeColour = () => view.activeColour();
+const servingColour = () => view.servingColour();
+const upstreamFile = () => view.upstreamFile();
+const running = (service: string) => view.running(service);
+const underLoad = <T>(label: string, action: () => Promise<T>) => underLoadWith(label, figures, action);
+
+/**
+ * Runs the deploy script (TARGET=prod MODE=build, no smoke unless overridden: most tests check
+ * flips, a few the smoke); output is kept for asserts.
+ */
 function deploy(env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<DeployResult> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn('bash', [DEPLOY], {
-      cwd: ROOT,
-      env: { ...process.env, ENV_FILE: envFile.path, TARGET: 'prod', MODE: 'build', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    if (child.pid !== undefined) onStart?.(child.pid);
-    child.on('close', (code) =>
-      resolve({ code: code ?? -1, output, seconds: (Date.now() - started) / 1000, pid: child.pid ?? 0 }),
-    );
-  });
+  const base = { ENV_FILE: envFile.path, BANK_STATE_DIR: stateDir, TARGET: 'prod', MODE: 'build', RUN_SMOKE: 'false' };
+  return runDeploy(base, env, { onStart });
 }
 
 async function deployOk(env: Record<string, string> = {}): Promise<DeployResult> {
   const result = await deploy(env);
   if (result.code !== 0) throw new Error(`deploy exited ${result.code}:\n${result.output}`);
   return result;
-}
-
-async function gatewayExec(...args: string[]): Promise<string> {
-  const id = await prod.containerId('gateway');
-  return runOk('docker', ['exec', id, ...args]);
-}
-
-/** The gateway's upstream file, verbatim. */
-const upstreamFile = () => gatewayExec('cat', '/etc/nginx/upstream/active.conf');
-
-async function activeColour(): Promise<Colour> {
-  const [, colour] = (await gatewayExec('set-upstream', '--current')).trim().split(' ');
-  if (colour !== 'blue' && colour !== 'green') throw new Error(`unexpected active colour ${colour}`);
-  return colour;
-}
-
-/** The colour that answers the public port (the app's own X-App-Color header). */
-async function servingColour(): Promise<string> {
-  const response = await http(`${PROD_URL}/health`);
-  expect(response.status).to.equal(200);
-  return String(response.headers['x-app-color']);
-}
-
-async function running(service: string): Promise<boolean> {
-  const ids = await runOk('docker', [
-    'ps',
-    '-q',
-    '--filter',
-    'label=com.docker.compose.project=bank-prod',
-    '--filter',
-    `label=com.docker.compose.service=${service}`,
-  ]);
-  return ids.trim() !== '';
-}
-
-/** Runs `action` while the load client sends continuous mixed traffic; returns both results. */
-async function underLoad<T>(label: string, action: () => Promise<T>): Promise<{ result: T; report: LoadReport }> {
-  const load = new LoadClient({ baseUrl: PROD_URL, connections: 50, loginWorkers: 2 });
-  await load.start();
-  let result: T;
-  let report: LoadReport;
-  try {
-    await sleep(1000);
-    result = await action();
-    await sleep(1000);
-  } finally {
-    report = await load.stop();
-  }
-  const line = formatReport(label, report);
-  console.log(`      ${line}`);
-  figures.push(line);
-  return { result, report };
-}
-
-function expectNoFailure(report: LoadReport): void {
-  const detail = `${formatReport('load', report)}\n${report.samples.join('\n')}`;
-  expect(report.badResponses, detail).to.equal(0);
-  expect(report.connectionErrors, detail).to.equal(0);
-  expect(report.resets, detail).to.equal(0);
-  expect(report.maxConcurrentSockets, detail).to.be.at.least(50);
-  expect(report.requests, detail).to.be.greaterThan(500);
-  expect(
-    Object.keys(report.byStatus).every((s) => Number(s) >= 200 && Number(s) < 400),
-    detail,
-  ).to.equal(true);
 }
 
 /** A flip: the deploy exits 0 and the other colour serves. */
@@ -174,15 +90,20 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
     if (this.currentTest?.state === 'failed') console.log(await prod.diagnostics());
     await prod.down(true);
     envFile.cleanup();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') console.log(await prod.diagnostics());
   });
 
-  it('flips blue → green → blue under load with no failed request', async () => {
+  it('flips blue → green → blue under load with no failed request, smoke checks included', async () => {
     const start = await activeColour();
-    const { result, report } = await underLoad('blue → green → blue', async () => [await flip(), await flip()]);
+    const { result, report } = await underLoad('blue → green → blue', async () => [
+      await flip({ RUN_SMOKE: 'true' }),
+      await flip({ RUN_SMOKE: 'true' }),
+    ]);
+    for (const r of result) expect(r.output).to.match(/smoke: ok \((k6|curl)\)/);
     expect(await activeColour()).to.equal(start);
     expectNoFailure(report);
     expect(report.byColor.blue, 'blue answered').to.be.greaterThan(0);
@@ -204,23 +125,31 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
     );
   });
 
-  it('leaves the serving colour and the upstream untouched when the target never gets ready', async () => {
+  it('fails fast on a target that crash-loops, naming it, while the serving colour stays untouched', async () => {
     const active = await activeColour();
+    const target = other(active);
     const fileBefore = await upstreamFile();
+    // Both services refuse this configuration at start-up and exit; restart: unless-stopped
+    // brings them back, and they exit again.
     const broken = new TempEnvFile({ ...envVars, LOG_LEVEL: 'shouting' });
     try {
-      const { result, report } = await underLoad('target never ready', () =>
-        deploy({ ENV_FILE: broken.path, HEALTH_TIMEOUT: '15' }),
+      const { result, report } = await underLoad('crash-looping target', () =>
+        deploy({ ENV_FILE: broken.path, HEALTH_TIMEOUT: '120' }),
       );
       expect(result.code, result.output).to.equal(1);
-      expect(result.output).to.contain('never became ready');
-      expect(result.seconds, 'exits within its timeout (+ start and stop)').to.be.below(60);
+      const crash = /(?:transactions|web)_(blue|green) crashed: container \w+ is (?:restarting|exited|running)/.exec(
+        result.output,
+      );
+      expect(crash?.[1], 'names the crashed container of the target').to.equal(target);
+      expect(result.output, 'its last log lines').to.contain('LOG_LEVEL');
+      expect(result.output).to.contain(`${active} keeps serving`);
+      expect(result.seconds, 'detected in seconds, not after HEALTH_TIMEOUT (120 s)').to.be.below(40);
       expect(await upstreamFile()).to.equal(fileBefore);
       expect(await servingColour()).to.equal(active);
       expect(await running(`web_${other(active)}`), 'target stopped').to.equal(false);
       expect(await running(`transactions_${other(active)}`), 'target stopped').to.equal(false);
       expectNoFailure(report);
-      figures.push(`[deploy] never-ready target refused in ${result.seconds.toFixed(1)} s (HEALTH_TIMEOUT=15)`);
+      figures.push(`[deploy] crash-looping target refused in ${result.seconds.toFixed(1)} s (HEALTH_TIMEOUT=120)`);
     } finally {
       broken.cleanup();
     }
@@ -245,7 +174,7 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
   });
 
   it('refuses a second deploy while one is running', async () => {
-    const lockPid = path.join(ROOT, '.deploy/prod.lock.pid');
+    const lockPid = path.join(stateDir, 'prod.lock.pid');
     let firstPid = 0;
     const first = deploy({}, (pid) => (firstPid = pid));
     const deadline = Date.now() + 30_000;
@@ -297,20 +226,28 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
     const active = await activeColour();
     expect(await running(`web_${other(active)}`), 'previous colour stopped').to.equal(false);
     const { result, report } = await underLoad('rollback to stopped colour', () => deployOk({ ACTION: 'rollback' }));
-    expect(result.output).to.not.contain('building images');
+    expect(result.output).to.not.contain('building ');
     expect(await activeColour()).to.equal(other(active));
     expectNoFailure(report);
     figures.push(`[deploy] rollback to a stopped colour: ${result.seconds.toFixed(1)} s`);
   });
 
-  it('refuses a rollback when there is no previous colour (exit 2, nothing touched)', async () => {
+  it('refuses a rollback whose release is no longer on the host (exit 2, nothing touched)', async () => {
     const active = await activeColour();
     const fileBefore = await upstreamFile();
-    await run('docker', ['image', 'rm', '-f', `bank-web:prod-${other(active)}`]);
+    const record = readFileSync(path.join(stateDir, 'prod.releases'), 'utf8');
+    const [, name, tag] = record
+      .split('\n')
+      .find((line) => line.startsWith(`${other(active)} `))!
+      .split(' ');
+    // Untagged only: a running container keeps its image, the release is gone for a new start.
+    await runOk('docker', ['image', 'rm', '-f', `${name}-web:${tag}`]);
     const result = await deploy({ ACTION: 'rollback' });
     expect(result.code, result.output).to.equal(2);
-    expect(result.output.trim().split('\n')).to.have.length(1);
-    expect(result.output).to.contain('no previous colour');
+    const last = result.output.trim().split('\n').at(-1);
+    expect(last).to.contain(`release ${tag} is not on this host`);
+    expect(last).to.match(/nothing was changed$/);
+    expect(result.output).to.not.contain('FAILED');
     expect(await upstreamFile()).to.equal(fileBefore);
     expect(await servingColour()).to.equal(active);
   });

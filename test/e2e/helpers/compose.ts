@@ -64,6 +64,8 @@ export class ComposeStack {
     readonly project: string,
     readonly file: string,
     readonly env: NodeJS.ProcessEnv = {},
+    /** Profiles whose services `down` removes too (Compose v2 leaves them running otherwise). */
+    readonly profiles: string[] = [],
   ) {}
 
   /** compose -p PROJECT -f FILE ARGS…; resolves with the result whatever the exit code. */
@@ -87,7 +89,8 @@ export class ComposeStack {
 
   /** Removes the project's containers, networks and (by default) volumes. */
   async down(volumes = true): Promise<void> {
-    await this.ok(['down', '--remove-orphans', '--timeout', '20', ...(volumes ? ['-v'] : [])]);
+    const profiles = this.profiles.flatMap((profile) => ['--profile', profile]);
+    await this.ok([...profiles, 'down', '--remove-orphans', '--timeout', '20', ...(volumes ? ['-v'] : [])]);
   }
 
   /** The id of a service's container ('' when it has none). */
