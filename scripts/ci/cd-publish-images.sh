@@ -19,8 +19,6 @@ else
   [[ "${GITHUB_REF_TYPE:-}" != tag ]] || tags="$tags ${GITHUB_REF_NAME:?}"
 fi
 read -r -a tag_list <<<"$tags"
-# BuildKit, as compose and GitHub's runners build: the same layer cache as `compose build`.
-export DOCKER_BUILDKIT=1
 [[ ${#tag_list[@]} -gt 0 ]] || {
   echo "cd-publish-images: no tag to publish" >&2
   exit 2
