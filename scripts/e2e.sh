@@ -31,6 +31,8 @@ teardown() {
         compose -p "$project" -f "$file" --profile blue --profile green down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
     fi
   done
+  # The local registry of the MODE=image tests, should a test run have been killed before its own stop.
+  "$ROOT/scripts/ci/cd-local-registry.sh" stop >/dev/null 2>&1 || true
   log "tier finished in $((SECONDS - start)) s"
 }
 trap teardown EXIT

@@ -263,7 +263,10 @@ describe('Docker stacks (e2e)', function () {
   describe('PROD stack: blue/green behind the gateway on localhost:5002', function () {
     const base = 'http://localhost:5002';
     const envFile = new TempEnvFile(stackEnv(secret()));
-    const stack = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: envFile.path });
+    const stack = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: envFile.path }, [
+      'blue',
+      'green',
+    ]);
 
     before(async function () {
       this.timeout(600_000);
