@@ -129,9 +129,10 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
     const active = await activeColour();
     const target = other(active);
     const fileBefore = await upstreamFile();
-    // Both services refuse this configuration at start-up and exit; restart: unless-stopped
-    // brings them back, and they exit again.
-    const broken = new TempEnvFile({ ...envVars, LOG_LEVEL: 'shouting' });
+    // The web service refuses this configuration at start-up and exits; restart: unless-stopped
+    // brings it back, and it exits again. (A web-only variable: the migrate job, which reads the
+    // shared base configuration, runs fine before the colour starts.)
+    const broken = new TempEnvFile({ ...envVars, SECRET_KEY: 'too-short' });
     try {
       const { result, report } = await underLoad('crash-looping target', () =>
         deploy({ ENV_FILE: broken.path, HEALTH_TIMEOUT: '120' }),
@@ -141,7 +142,7 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
         result.output,
       );
       expect(crash?.[1], 'names the crashed container of the target').to.equal(target);
-      expect(result.output, 'its last log lines').to.contain('LOG_LEVEL');
+      expect(result.output, 'its last log lines').to.contain('SECRET_KEY');
       expect(result.output).to.contain(`${active} keeps serving`);
       expect(result.seconds, 'detected in seconds, not after HEALTH_TIMEOUT (120 s)').to.be.below(40);
       expect(await upstreamFile()).to.equal(fileBefore);
