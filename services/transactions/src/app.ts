@@ -1,8 +1,9 @@
 import Koa from 'koa';
-import bodyParser from 'koa-bodyparser';
 import type { Knex } from 'knex';
+import { allowedMethods } from '#shared/allowed-methods.js';
 import type { Logger } from '#shared/logger.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
+import { parseBody } from '#shared/request-body.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
 import { systemRoutes } from '#shared/system-routes.js';
 import type { TransactionsConfig } from './config.js';
@@ -35,14 +36,14 @@ export function createApp({ config, db, logger, schema }: TransactionsDeps): Koa
     await next();
   });
   app.use(system.routes());
-  app.use(system.allowedMethods());
+  app.use(allowedMethods([system, api]));
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schemaCheck.ensure();
     await next();
   });
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
+  // The web client never compresses: no decompression work before the signature is checked.
+  app.use(parseBody({ type: 'json', encodings: [], limit: '16kb' }));
   app.use(requireSignature(config.signing, logger));
   app.use(api.routes());
-  app.use(api.allowedMethods({ throw: false }));
   return app;
 }

@@ -15,6 +15,7 @@ export function jsonErrors(logger: Logger): Koa.Middleware {
       const appError = toAppError(err);
       if (appError.status >= 500) logger.error({ err }, 'request failed');
       ctx.status = appError.status;
+      ctx.set(appError.headers);
       ctx.body = {
         error: {
           code: appError.code,
@@ -23,7 +24,6 @@ export function jsonErrors(logger: Logger): Koa.Middleware {
           requestId: ctx.state.requestId as string,
         },
       };
-      if (appError.status === 503) ctx.set('Retry-After', '5');
     }
   };
 }

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
-import bodyParser from 'koa-bodyparser';
 import session from 'koa-session';
 import type { Knex } from 'knex';
+import { allowedMethods } from '#shared/allowed-methods.js';
 import type { Logger } from '#shared/logger.js';
 import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
+import { parseBody } from '#shared/request-body.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
 import { systemRoutes } from '#shared/system-routes.js';
 import { verifyCsrf } from './auth/csrf.js';
@@ -67,6 +68,7 @@ export function createApp(deps: WebDeps): Koa {
   app.use(system.routes());
   app.use(staticFiles(`${webRoot}static`));
   app.use(htmlErrors(logger, render));
+  app.use(allowedMethods([system, ...pages]));
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schema.ensure();
     await next();
@@ -93,10 +95,9 @@ export function createApp(deps: WebDeps): Koa {
     ),
   );
   app.use(loadUser(db, config.sessionAbsoluteTimeoutS * 1000));
-  app.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb', strict: true }));
+  app.use(parseBody({ type: 'form', encodings: ['gzip', 'deflate', 'br'], limit: '16kb' }));
   app.use(verifyCsrf());
   for (const router of pages) app.use(router.routes());
-  for (const router of pages) app.use(router.allowedMethods());
   return app;
 }
 

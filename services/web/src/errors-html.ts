@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { AppError, isDbUnavailable, toAppError } from '#shared/errors.js';
+import { AppError, toAppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import type { Render } from './render.js';
 
@@ -19,7 +19,7 @@ const HEADINGS: Record<number, string> = {
 
 /**
  * Renders every error as a friendly HTML page with its request id. 5xx internals are logged,
- * never shown; a database outage becomes a 503 the user can retry.
+ * never shown; a database outage becomes a 503 the user can retry (toAppError classifies it).
  */
 export function htmlErrors(logger: Logger, render: Render): Koa.Middleware {
   return async (ctx, next) => {
@@ -29,17 +29,10 @@ export function htmlErrors(logger: Logger, render: Render): Koa.Middleware {
         throw new AppError(404, 'not_found', 'La page demandée n’existe pas.');
       }
     } catch (err) {
-      let appError = toAppError(err);
-      if (appError.status === 500 && isDbUnavailable(err)) {
-        appError = new AppError(
-          503,
-          'db_unavailable',
-          'La base de données ne répond pas pour le moment. Réessayez dans quelques instants.',
-        );
-      }
+      const appError = toAppError(err);
       if (appError.status >= 500) logger.error({ err }, 'request failed');
-      if (appError.status === 503 || appError.status === 429)
-        ctx.set('Retry-After', appError.status === 503 ? '5' : '60');
+      ctx.set(appError.headers);
+      if (appError.status === 429) ctx.set('Retry-After', '60');
       const heading = HEADINGS[appError.status] ?? 'Erreur interne';
       try {
         render(

@@ -13,7 +13,7 @@ import { transferRoutes } from './transfers.js';
 export function apiRoutes(db: Knex, logger: Logger): Router {
   const router = new Router({ prefix: '/api' });
   for (const routes of [accountRoutes(db), movementRoutes(db), transferRoutes(db, logger), ledgerRoutes(db)]) {
-    router.use(routes.routes(), routes.allowedMethods({ throw: false }));
+    router.use(routes.routes());
   }
   return router;
 }
