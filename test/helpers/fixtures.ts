@@ -16,7 +16,7 @@ import { DEV_SIGNING_SECRET } from '#shared/config.js';
 import { signatureHeaders, type SigningKey } from '#shared/signing.js';
 import { createApp as createTransactionsApp } from '#transactions/app.js';
 import { loadTransactionsConfig } from '#transactions/config.js';
-import { openPrimaryAccount, type AccountRow } from '#transactions/ledger/accounts.js';
+import { openCurrentAccount, openPrimaryAccount, type AccountRow } from '#transactions/ledger/accounts.js';
 import { executeMovement } from '#transactions/ledger/transfers.js';
 import { createApp as createWebApp, createHasher } from '#web/app.js';
 import { insertUser } from '#web/auth/users.js';
@@ -127,6 +127,13 @@ export async function makeUser(db: Knex, prefix = 'user', isAdmin = false): Prom
   if (!user) throw new Error('user not created');
   const { account } = await openPrimaryAccount(db, user.id);
   return { id: user.id, username, isAdmin, primary: account.number };
+}
+
+/** Opens a current account through the real opening path (a fresh idempotency key); its number. */
+export async function openCurrent(db: Knex, userId: number, currency: 'EUR' | 'USD'): Promise<string> {
+  const opened = await openCurrentAccount(db, userId, currency, `open-${randomUUID()}`);
+  if (opened.outcome === 'key_reused') throw new Error('a fresh key cannot have been used');
+  return opened.account.number;
 }
 
 /** Credits an account from settlement through the real deposit path. */

@@ -2,12 +2,12 @@ import type {
   AccountView,
   JournalEntryView,
   MovementView,
+  OpenAccountBody,
   PageInfo,
   TransferRequestBody,
   TransferView,
   TrialBalance,
 } from '#shared/contract/api.js';
-import type { Currency } from '#shared/contract/money.js';
 import { AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import { currentRequestId } from '#shared/request-context.js';
@@ -77,8 +77,9 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
   return {
     accounts: async (userId: number) =>
       (await call<{ accounts: AccountView[] }>('GET', '/api/accounts', userId)).accounts,
-    openAccount: async (userId: number, currency: Currency) =>
-      (await call<{ account: AccountView }>('POST', '/api/accounts', userId, { currency })).account,
+    /** Idempotent under input.idempotencyKey: a repeat returns the account the first call opened. */
+    openAccount: async (userId: number, input: OpenAccountBody) =>
+      (await call<{ account: AccountView }>('POST', '/api/accounts', userId, input)).account,
     /** Idempotent: a repeat returns the account the first call opened. */
     openPrimaryAccount: async (userId: number) =>
       (await call<{ account: AccountView }>('POST', '/api/accounts/primary', userId, {})).account,

@@ -51,7 +51,9 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
     });
 
     it('opens a USD account at 0 with a new unique number', async () => {
-      const res = await client.post('/api/accounts', alice.id, { currency: 'USD' }).expect(201);
+      const res = await client
+        .post('/api/accounts', alice.id, { idempotencyKey: newKey(), currency: 'USD' })
+        .expect(201);
       expect(res.body.account).to.include({ currency: 'USD', balance: '0.00', kind: 'current' });
       expect(res.body.account.number)
         .to.match(/^FT\d{10}$/)
@@ -64,9 +66,13 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
     });
 
     it('refuses an unknown currency or extra fields', async () => {
-      const bad = await client.post('/api/accounts', alice.id, { currency: 'GBP' }).expect(422);
+      const bad = await client
+        .post('/api/accounts', alice.id, { idempotencyKey: newKey(), currency: 'GBP' })
+        .expect(422);
       expect(bad.body.error.code).to.equal('invalid_currency');
-      const extra = await client.post('/api/accounts', alice.id, { currency: 'EUR', userId: bob.id }).expect(400);
+      const extra = await client
+        .post('/api/accounts', alice.id, { idempotencyKey: newKey(), currency: 'EUR', userId: bob.id })
+        .expect(400);
       expect(extra.body.error.code).to.equal('unknown_field');
     });
   });
@@ -112,7 +118,9 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
     });
 
     it('moves money to one’s own account by account number (spaces and case ignored)', async () => {
-      const opened = await client.post('/api/accounts', alice.id, { currency: 'EUR' }).expect(201);
+      const opened = await client
+        .post('/api/accounts', alice.id, { idempotencyKey: newKey(), currency: 'EUR' })
+        .expect(201);
       const number: string = opened.body.account.number;
       const spaced = `${number.slice(0, 4).toLowerCase()} ${number.slice(4, 8)} ${number.slice(8)}`;
       await transfer(alice, { idempotencyKey: newKey(), fromAccount: alice.primary, to: spaced, amount: '40' }).expect(
@@ -241,13 +249,15 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
         [{ fromAccount: alice.primary, to: 'nobody-here-xyz', amount: '1.00' }, 404, 'unknown_recipient'],
         [{ fromAccount: alice.primary, to: 'FT1000000000', amount: '1.00' }, 404, 'unknown_recipient'],
       ];
-      const usd = await client.post('/api/accounts', bob.id, { currency: 'USD' }).expect(201);
+      const usd = await client.post('/api/accounts', bob.id, { idempotencyKey: newKey(), currency: 'USD' }).expect(201);
       cases.push([
         { fromAccount: alice.primary, to: usd.body.account.number, amount: '1.00' },
         422,
         'currency_mismatch',
       ]);
-      const aliceUsd = await client.post('/api/accounts', alice.id, { currency: 'USD' }).expect(201);
+      const aliceUsd = await client
+        .post('/api/accounts', alice.id, { idempotencyKey: newKey(), currency: 'USD' })
+        .expect(201);
       const carol = await makeUser(db(), 'carol');
       cases.push([
         { fromAccount: aliceUsd.body.account.number, to: carol.username, amount: '1.00' },

@@ -230,7 +230,10 @@ describeEachDatabase('money under concurrency', ({ db, url }) => {
     const owner = await makeUser(db(), 'owner');
     const responses = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        (clients[i % 2] as SignedClient).post('/api/accounts', owner.id, { currency: i % 3 ? 'EUR' : 'USD' }),
+        (clients[i % 2] as SignedClient).post('/api/accounts', owner.id, {
+          idempotencyKey: newKey(),
+          currency: i % 3 ? 'EUR' : 'USD',
+        }),
       ),
     );
     const statuses = responses.map((r) => r.status).sort((a, b) => a - b);

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { nowIso } from '#shared/timestamps.js';
-import { openCurrentAccount, type AccountRow } from '#transactions/ledger/accounts.js';
+import type { AccountRow } from '#transactions/ledger/accounts.js';
 import { newReference } from '#transactions/ledger/transfers.js';
 import { describeEachDatabase } from '../../helpers/databases.js';
-import { fund, makeUser, migrate, type TestUser } from '../../helpers/fixtures.js';
+import { fund, makeUser, migrate, openCurrent, type TestUser } from '../../helpers/fixtures.js';
 
 /**
  * The money rule of ledger/rules.ts (the transfers_post and accounts_no_overdraft triggers), checked at the SQL level: what any code inserting a
@@ -114,7 +114,7 @@ describeEachDatabase('a transfer row posts itself', ({ db }) => {
   });
 
   it('refuses a row from an account to itself or across currencies, writing nothing', async () => {
-    const usd = await account(db(), (await openCurrentAccount(db(), payee.id, 'USD')).number);
+    const usd = await account(db(), await openCurrent(db(), payee.id, 'USD'));
     const before = await state();
     for (const [bad, rule] of [
       [{ to_account_id: payerAccount.id }, /transfers_two_accounts/],

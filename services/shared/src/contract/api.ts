@@ -86,8 +86,9 @@ export interface DepositRequestBody {
   label?: string;
 }
 
-/** POST /api/accounts */
+/** POST /api/accounts: the same key again returns the account it opened (200, Idempotent-Replay). */
 export interface OpenAccountBody {
+  idempotencyKey: string;
   currency: Currency;
 }
 

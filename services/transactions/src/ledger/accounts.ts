@@ -43,26 +43,47 @@ export function toAccountView(row: AccountRow): AccountView {
 
 /**
  * Opens an account with a fresh unique number (a collision, about 1 in 10^9, just draws again).
- * Returns undefined when the user already has a primary account (unique index
- * accounts_one_primary) and a primary one was asked for.
+ * Returns undefined when another uniqueness stopped it: the user already has a primary account
+ * (unique index accounts_one_primary) and a primary one was asked for, or the opening key is
+ * taken (accounts_opening_key_unique).
  */
 async function insertAccount(
   db: Knex | Knex.Transaction,
   userId: number,
   currency: Currency,
   kind: 'primary' | 'current',
+  openingKey?: string,
 ): Promise<AccountRow | undefined> {
   for (let attempt = 0; attempt < 10; attempt += 1) {
     const number = newAccountNumber();
     const rows = (await db('accounts')
-      .insert({ number, user_id: userId, currency, kind, balance: 0, created_at: nowIso() })
+      .insert({
+        number,
+        user_id: userId,
+        currency,
+        kind,
+        balance: 0,
+        created_at: nowIso(),
+        ...(openingKey ? { opening_key: openingKey } : {}),
+      })
       .onConflict()
       .ignore()
       .returning(ACCOUNT_COLUMNS)) as AccountRow[];
     if (rows[0]) return rows[0];
     if (kind === 'primary' && (await primaryAccount(db, userId))) return undefined;
+    if (openingKey && (await openedWithKey(db, userId, openingKey))) return undefined;
   }
   throw new Error('could not draw a free account number');
+}
+
+function openedWithKey(
+  db: Knex | Knex.Transaction,
+  userId: number,
+  openingKey: string,
+): Promise<AccountRow | undefined> {
+  return db('accounts')
+    .where({ user_id: userId, opening_key: openingKey })
+    .first<AccountRow | undefined>(ACCOUNT_COLUMNS);
 }
 
 export function primaryAccount(db: Knex | Knex.Transaction, userId: number): Promise<AccountRow | undefined> {
@@ -92,15 +113,36 @@ export async function listAccounts(db: Knex, userId: number): Promise<AccountVie
   return rows.map(toAccountView);
 }
 
-export async function openCurrentAccount(db: Knex, userId: number, currency: Currency): Promise<AccountView> {
+/**
+ * The outcome of a signed account opening: a new account, the one the same key opened before
+ * (same currency: a replay), or a key already used for another currency.
+ */
+export type AccountOpening = { outcome: 'opened' | 'replayed'; account: AccountView } | { outcome: 'key_reused' };
+
+/**
+ * Opens a current account under the request's idempotency key: asking again with the same key
+ * returns the account opened the first time, so a replayed request never opens a second one.
+ */
+export async function openCurrentAccount(
+  db: Knex,
+  userId: number,
+  currency: Currency,
+  openingKey: string,
+): Promise<AccountOpening> {
   return withWriteRetry(() =>
-    db.transaction(async (trx) => {
+    db.transaction(async (trx): Promise<AccountOpening> => {
       // Two requests of one user must not both see 9 accounts. On SQLite the insert comes first
       // and takes the single write lock before anything is read; on PostgreSQL the user's row
       // lock queues the second request until the first one commits.
       if (dbClient(db) === 'pg') await trx('users').where({ id: userId }).forNoKeyUpdate().first('id');
-      const account = await insertAccount(trx, userId, currency, 'current');
-      if (!account) throw new Error('current account not opened');
+      const account = await insertAccount(trx, userId, currency, 'current', openingKey);
+      if (!account) {
+        const earlier = await openedWithKey(trx, userId, openingKey);
+        if (!earlier) throw new Error('account opening key conflict without a stored account');
+        return earlier.currency === currency
+          ? { outcome: 'replayed', account: toAccountView(earlier) }
+          : { outcome: 'key_reused' };
+      }
       const count = await trx('accounts')
         .where({ user_id: userId })
         .count<{ n: number | string }[]>({ n: '*' })
@@ -108,7 +150,7 @@ export async function openCurrentAccount(db: Knex, userId: number, currency: Cur
       if (Number(count?.n ?? 0) > MAX_ACCOUNTS_PER_USER) {
         throw unprocessable('too_many_accounts', `Vous avez déjà ${MAX_ACCOUNTS_PER_USER} comptes : c’est le maximum.`);
       }
-      return toAccountView(account);
+      return { outcome: 'opened', account: toAccountView(account) };
     }),
   );
 }

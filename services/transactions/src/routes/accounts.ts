@@ -2,26 +2,38 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import { isCurrency } from '#shared/contract/money.js';
-import { unprocessable } from '#shared/errors.js';
+import { conflict, unprocessable } from '#shared/errors.js';
 import { listAccounts, openCurrentAccount, openPrimaryAccount, toAccountView } from '../ledger/accounts.js';
 import { loadActor } from './actor.js';
-import { jsonObject, optionalString } from './validate.js';
+import { idempotencyKey, jsonObject, optionalString } from './validate.js';
 
-/** GET /accounts, POST /accounts (a current account), POST /accounts/primary (idempotent, at registration). */
+/**
+ * GET /accounts, POST /accounts (a current account, idempotent under the body's idempotencyKey),
+ * POST /accounts/primary (idempotent, at registration).
+ */
 export function accountRoutes(db: Knex): Router {
   async function listMyAccounts(ctx: Koa.Context) {
     ctx.body = { accounts: await listAccounts(db, (await loadActor(ctx, db)).id) };
   }
 
   async function openAccount(ctx: Koa.Context) {
-    const body = jsonObject(ctx, ['currency']);
+    const body = jsonObject(ctx, ['idempotencyKey', 'currency']);
+    const key = idempotencyKey(body);
     const currency = optionalString(body, 'currency');
     if (!isCurrency(currency)) {
       throw unprocessable('invalid_currency', 'Devise non prise en charge : choisissez EUR ou USD.');
     }
     const actor = await loadActor(ctx, db);
-    ctx.status = 201;
-    ctx.body = { account: await openCurrentAccount(db, actor.id, currency) };
+    const result = await openCurrentAccount(db, actor.id, currency, key);
+    if (result.outcome === 'key_reused') {
+      throw conflict(
+        'idempotency_key_reused',
+        'Cette clé d’idempotence a déjà servi pour ouvrir un compte dans une autre devise : rechargez le formulaire.',
+      );
+    }
+    if (result.outcome === 'replayed') ctx.set('Idempotent-Replay', 'true');
+    ctx.status = result.outcome === 'replayed' ? 200 : 201;
+    ctx.body = { account: result.account };
   }
 
   /** The web service calls this right after creating a user; a repeat returns the same account (200). */
