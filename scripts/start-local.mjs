@@ -1,26 +1,15 @@
 // `npm start`: runs the database job (migrate, then the demo seed if there is no user), then the
 // transactions service and the web service natively on SQLite (web on http://localhost:5000),
-// prints their JSON logs as readable lines, and stops both on Ctrl-C.
+// prints their JSON logs as readable lines, and stops both on Ctrl-C. Each run signs the internal
+// calls and the session cookies with fresh random secrets (scripts/start-local-env.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { localEnvironments } from './start-local-env.mjs';
 
-const common = {
-  ...process.env,
-  NODE_ENV: process.env.NODE_ENV ?? 'development',
-  DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite:///./data/transactions.db',
-};
-const transactionsPort = process.env.TRANSACTIONS_PORT ?? '5100';
+const envs = localEnvironments(process.env);
 const services = [
-  {
-    name: 'transactions',
-    entry: 'dist/services/transactions/src/server.js',
-    env: { ...common, HOST: '127.0.0.1', PORT: transactionsPort },
-  },
-  {
-    name: 'web',
-    entry: 'dist/services/web/src/server.js',
-    env: { ...common, PORT: process.env.PORT ?? '5000', TRANSACTIONS_URL: `http://127.0.0.1:${transactionsPort}` },
-  },
+  { name: 'transactions', entry: 'dist/services/transactions/src/server.js', env: envs.transactions },
+  { name: 'web', entry: 'dist/services/web/src/server.js', env: envs.web },
 ];
 
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
@@ -41,7 +30,7 @@ function pretty(name, line) {
 }
 
 const job = spawnSync(process.execPath, ['dist/services/jobs/src/cli.js', 'migrate', 'seed'], {
-  env: common,
+  env: envs.job,
   encoding: 'utf8',
 });
 for (const line of `${job.stdout ?? ''}${job.stderr ?? ''}`.split('\n').filter(Boolean))
