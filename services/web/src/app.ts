@@ -5,7 +5,6 @@ import bodyParser from 'koa-bodyparser';
 import session from 'koa-session';
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
-import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
 import { systemRoutes } from '#shared/system-routes.js';
@@ -18,6 +17,7 @@ import type { WebConfig } from './config.js';
 import { htmlErrors } from './errors-html.js';
 import { createRenderer } from './render.js';
 import { webRoutes } from './routes/index.js';
+import { WEB_MIGRATIONS } from './schema.js';
 import { securityHeaders } from './security-headers.js';
 import { staticFiles } from './static-files.js';
 import { createTransactionsClient, type TransactionsClient } from './transactions-client.js';
@@ -53,12 +53,15 @@ export function createApp(deps: WebDeps): Koa {
   const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production');
   const hasher = deps.hasher ?? createHasher(config);
   const transactions = deps.transactions ?? createTransactionsClient(config.transactionsUrl, config.signing, logger);
-  const throttle = new LoginThrottle(
-    config.loginMaxFailuresPerUser,
-    config.loginMaxFailuresPerIp,
-    config.loginFailureWindowS * 1000,
-  );
-  const schema = deps.schema ?? createSchemaCheck(db, SHARED_MIGRATIONS, logger);
+  const throttle = new LoginThrottle(db, {
+    maxPerUser: config.loginMaxFailuresPerUser,
+    maxPerIp: config.loginMaxFailuresPerIp,
+    windowMs: config.loginFailureWindowS * 1000,
+    maxInFlightPerUser: config.loginMaxInFlightPerUser,
+    // Longer than any password check: the hash queue's longest wait plus the hash itself.
+    inFlightLeaseMs: config.hashQueueTimeoutMs + 10_000,
+  });
+  const schema = deps.schema ?? createSchemaCheck(db, WEB_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schema);
   const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
 

@@ -20,6 +20,7 @@ export interface WebConfig extends ServerConfig {
   loginMaxFailuresPerUser: number;
   loginMaxFailuresPerIp: number;
   loginFailureWindowS: number;
+  loginMaxInFlightPerUser: number;
 }
 
 export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
@@ -55,5 +56,6 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     loginMaxFailuresPerUser: int(env, 'LOGIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
     loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
     loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
+    loginMaxInFlightPerUser: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_USER', 2, 1, 100),
   };
 }

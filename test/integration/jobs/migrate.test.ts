@@ -6,6 +6,7 @@ import { ALL_MIGRATIONS, migrateDatabase } from '#jobs/migrate.js';
 import { createDb } from '#shared/db.js';
 import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { migrationSource } from '#shared/migrations/runner.js';
+import { TRANSACTIONS_MIGRATIONS } from '#transactions/schema.js';
 import { describeEachDatabase, freshDatabase } from '../../helpers/databases.js';
 import { migrate, silentLogger, transactionsApp } from '../../helpers/fixtures.js';
 
@@ -71,7 +72,7 @@ describeEachDatabase('the migrate job', ({ kind, db }) => {
       expect(api.body.error.code).to.equal('schema_behind');
       await migrate(other);
       const ready = await request(app).get('/ready').expect(200);
-      expect(ready.body.schema.required).to.equal('20261201000100_money_rule_in_one_module');
+      expect(ready.body.schema.required).to.equal(TRANSACTIONS_MIGRATIONS.at(-1)?.[0]);
     } finally {
       await other.destroy();
       fresh.cleanup();
