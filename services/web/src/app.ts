@@ -50,7 +50,7 @@ export function createApp(deps: WebDeps): Koa {
   const { config, db, logger } = deps;
   const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy, maxIpsCount: 1 });
   app.silent = true;
-  const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production');
+  const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production', config.secretKey);
   const hasher = deps.hasher ?? createHasher(config);
   const transactions = deps.transactions ?? createTransactionsClient(config.transactionsUrl, config.signing, logger);
   const throttle = new LoginThrottle(db, {
@@ -97,7 +97,7 @@ export function createApp(deps: WebDeps): Koa {
   );
   app.use(loadUser(db, config.sessionAbsoluteTimeoutS * 1000));
   app.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb', strict: true }));
-  app.use(verifyCsrf());
+  app.use(verifyCsrf(config.secretKey));
   for (const router of pages) app.use(router.routes());
   for (const router of pages) app.use(router.allowedMethods());
   return app;

@@ -21,6 +21,8 @@ export interface WebConfig extends ServerConfig {
   loginMaxFailuresPerIp: number;
   loginFailureWindowS: number;
   loginMaxInFlightPerUser: number;
+  /** How often expired sessions and login counters are deleted. */
+  purgeIntervalS: number;
 }
 
 export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
@@ -57,5 +59,6 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
     loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
     loginMaxInFlightPerUser: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_USER', 2, 1, 100),
+    purgeIntervalS: int(env, 'PURGE_INTERVAL_S', 5 * 60, 1, 24 * 3600),
   };
 }
