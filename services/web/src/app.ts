@@ -20,6 +20,7 @@ import { webRoutes } from './routes/index.js';
 import { WEB_MIGRATIONS } from './schema.js';
 import { securityHeaders } from './security-headers.js';
 import { staticFiles } from './static-files.js';
+import { forwardedHeadersFromTrustedProxyOnly } from './trusted-proxy.js';
 import { createTransactionsClient, type TransactionsClient } from './transactions-client.js';
 
 export interface WebDeps {
@@ -48,7 +49,7 @@ export function createHasher(config: WebConfig): PasswordHasher {
  */
 export function createApp(deps: WebDeps): Koa {
   const { config, db, logger } = deps;
-  const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy, maxIpsCount: 1 });
+  const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy !== false, maxIpsCount: 1 });
   app.silent = true;
   const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production', config.secretKey);
   const hasher = deps.hasher ?? createHasher(config);
@@ -65,6 +66,7 @@ export function createApp(deps: WebDeps): Koa {
   const system = systemRoutes(config, db, schema);
   const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
 
+  app.use(forwardedHeadersFromTrustedProxyOnly(config.trustProxy));
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(securityHeaders());
   app.use(system.routes());

@@ -83,6 +83,43 @@ describeEachDatabase('login throttle', ({ db, url }) => {
     expect((await login(request.agent(stack.web.callback()), username, 'wrong-pass')).status).to.equal(429);
   });
 
+  describe('per-address counting and X-Forwarded-For', () => {
+    // Earlier tests failed logins from this machine's address: start each count afresh.
+    beforeEach(() => db()('login_throttle').where('key', 'like', 'ip:%').delete());
+
+    async function failFrom(web: ReturnType<typeof webReplica>['web'], forwardedFor: string) {
+      const agent = request.agent(web.callback());
+      const form = await agent.get('/login').expect(200);
+      return agent
+        .post('/login')
+        .set('X-Forwarded-For', forwardedFor)
+        .type('form')
+        .send({ username: unique('spray'), password: 'wrong-pass', _csrf: csrfFrom(form.text) });
+    }
+
+    it('ignores X-Forwarded-For from a peer that is not the configured proxy: rotating it does not help', async () => {
+      const replica = webReplica(stack, url(), { TRUST_PROXY: '10.9.9.9', LOGIN_MAX_FAILURES_PER_IP: '3' });
+      try {
+        // The addresses the attacker claims are all 127.0.0.1 to the throttle (the socket's peer).
+        for (let i = 0; i < 3; i += 1) expect((await failFrom(replica.web, `203.0.113.${i + 1}`)).status).to.equal(401);
+        expect((await failFrom(replica.web, '203.0.113.99')).status).to.equal(429);
+      } finally {
+        await replica.close();
+      }
+    });
+
+    it('counts per client address as the configured proxy hop reports it', async () => {
+      const replica = webReplica(stack, url(), { TRUST_PROXY: '127.0.0.1/8,::1', LOGIN_MAX_FAILURES_PER_IP: '3' });
+      try {
+        for (let i = 0; i < 3; i += 1) expect((await failFrom(replica.web, '198.51.100.7')).status).to.equal(401);
+        expect((await failFrom(replica.web, '198.51.100.7')).status).to.equal(429);
+        expect((await failFrom(replica.web, '198.51.100.8')).status, 'another client').to.equal(401);
+      } finally {
+        await replica.close();
+      }
+    });
+  });
+
   describe('counters in the database', () => {
     const limits = { maxPerUser: 3, maxPerIp: 5, windowMs: 60_000, maxInFlightPerUser: 2, inFlightLeaseMs: 10_000 };
     let now = 1_000_000;
