@@ -12,6 +12,7 @@ import request from 'supertest';
 import { migrateDatabase } from '#jobs/migrate.js';
 import { seedDatabase } from '#jobs/seed.js';
 import { formatCents, parseAmount } from '#shared/contract/money.js';
+import { createDb } from '#shared/db.js';
 import { DEV_SIGNING_SECRET } from '#shared/config.js';
 import { signatureHeaders, type SigningKey } from '#shared/signing.js';
 import { createApp as createTransactionsApp } from '#transactions/app.js';
@@ -19,6 +20,7 @@ import { loadTransactionsConfig } from '#transactions/config.js';
 import { openCurrentAccount, openPrimaryAccount, type AccountRow } from '#transactions/ledger/accounts.js';
 import { executeMovement } from '#transactions/ledger/transfers.js';
 import { createApp as createWebApp, createHasher } from '#web/app.js';
+import type { PasswordHasher } from '#web/auth/passwords.js';
 import { insertUser } from '#web/auth/users.js';
 import { loadWebConfig, type WebConfig } from '#web/config.js';
 
@@ -85,6 +87,43 @@ export async function startStack(db: Knex, url: string, env: Record<string, stri
     await closeServer(server);
   };
   return { web, transactions, webConfig, stopTransactions: stop, close: stop };
+}
+
+/** A password hasher that counts the passwords it actually checks (the attacks on the throttle count these). */
+export function countingHasher(config: WebConfig): { hasher: PasswordHasher; checks: () => number } {
+  const real = createHasher(config);
+  let checks = 0;
+  const hasher: PasswordHasher = {
+    hash: (password) => real.hash(password),
+    verify(stored, password) {
+      checks += 1;
+      return real.verify(stored, password);
+    },
+    needsRehash: (stored) => real.needsRehash(stored),
+    dummyHash: real.dummyHash,
+  };
+  return { hasher, checks: () => checks };
+}
+
+/**
+ * One more web service instance (a replica, or the other colour) on the stack's database, with
+ * its own Knex pool and a counting hasher; `close` destroys its pool.
+ */
+export function webReplica(
+  stack: Stack,
+  url: string,
+  env: Record<string, string> = {},
+): { web: Koa; checks: () => number; close: () => Promise<void> } {
+  const config = loadWebConfig({
+    ...TEST_ENV,
+    ...env,
+    DATABASE_URL: url,
+    TRANSACTIONS_URL: stack.webConfig.transactionsUrl,
+  });
+  const db = createDb(url);
+  const { hasher, checks } = countingHasher(config);
+  const web = createWebApp({ config, db, logger: silentLogger, hasher });
+  return { web, checks, close: () => db.destroy() };
 }
 
 export type Agent = ReturnType<typeof request.agent>;

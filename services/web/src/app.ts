@@ -5,7 +5,6 @@ import session from 'koa-session';
 import type { Knex } from 'knex';
 import { allowedMethods } from '#shared/allowed-methods.js';
 import type { Logger } from '#shared/logger.js';
-import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
 import { parseBody } from '#shared/request-body.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
@@ -19,8 +18,10 @@ import type { WebConfig } from './config.js';
 import { htmlErrors } from './errors-html.js';
 import { createRenderer } from './render.js';
 import { webRoutes } from './routes/index.js';
+import { WEB_MIGRATIONS } from './schema.js';
 import { securityHeaders } from './security-headers.js';
 import { staticFiles } from './static-files.js';
+import { forwardedHeadersFromTrustedProxyOnly } from './trusted-proxy.js';
 import { createTransactionsClient, type TransactionsClient } from './transactions-client.js';
 
 export interface WebDeps {
@@ -49,20 +50,24 @@ export function createHasher(config: WebConfig): PasswordHasher {
  */
 export function createApp(deps: WebDeps): Koa {
   const { config, db, logger } = deps;
-  const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy, maxIpsCount: 1 });
+  const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy !== false, maxIpsCount: 1 });
   app.silent = true;
-  const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production');
+  const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production', config.secretKey);
   const hasher = deps.hasher ?? createHasher(config);
   const transactions = deps.transactions ?? createTransactionsClient(config.transactionsUrl, config.signing, logger);
-  const throttle = new LoginThrottle(
-    config.loginMaxFailuresPerUser,
-    config.loginMaxFailuresPerIp,
-    config.loginFailureWindowS * 1000,
-  );
-  const schema = deps.schema ?? createSchemaCheck(db, SHARED_MIGRATIONS, logger);
+  const throttle = new LoginThrottle(db, {
+    maxPerUser: config.loginMaxFailuresPerUser,
+    maxPerIp: config.loginMaxFailuresPerIp,
+    windowMs: config.loginFailureWindowS * 1000,
+    maxInFlightPerUser: config.loginMaxInFlightPerUser,
+    // Longer than any password check: the hash queue's longest wait plus the hash itself.
+    inFlightLeaseMs: config.hashQueueTimeoutMs + 10_000,
+  });
+  const schema = deps.schema ?? createSchemaCheck(db, WEB_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schema);
   const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
 
+  app.use(forwardedHeadersFromTrustedProxyOnly(config.trustProxy));
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(securityHeaders());
   app.use(system.routes());
@@ -96,7 +101,7 @@ export function createApp(deps: WebDeps): Koa {
   );
   app.use(loadUser(db, config.sessionAbsoluteTimeoutS * 1000));
   app.use(parseBody({ type: 'form', encodings: ['gzip', 'deflate', 'br'], limit: '16kb' }));
-  app.use(verifyCsrf());
+  app.use(verifyCsrf(config.secretKey));
   for (const router of pages) app.use(router.routes());
   return app;
 }

@@ -1,4 +1,5 @@
-import { bool, ConfigError, int, loadServerConfig, secret, url, type Env, type ServerConfig } from '#shared/config.js';
+import { ConfigError, int, loadServerConfig, secret, url, type Env, type ServerConfig } from '#shared/config.js';
+import { readTrustProxy, type TrustProxy } from './trusted-proxy.js';
 
 export interface ScryptParams {
   logN: number;
@@ -10,7 +11,7 @@ export interface ScryptParams {
 export interface WebConfig extends ServerConfig {
   secretKey: string;
   transactionsUrl: string;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   scrypt: ScryptParams;
   hashConcurrency: number;
   hashQueueMax: number;
@@ -20,6 +21,9 @@ export interface WebConfig extends ServerConfig {
   loginMaxFailuresPerUser: number;
   loginMaxFailuresPerIp: number;
   loginFailureWindowS: number;
+  loginMaxInFlightPerUser: number;
+  /** How often expired sessions and login counters are deleted. */
+  purgeIntervalS: number;
 }
 
 export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
@@ -45,7 +49,7 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     ...server,
     secretKey: secret(env, 'SECRET_KEY', DEV_SECRET_KEY, server.nodeEnv === 'production'),
     transactionsUrl: url(env, 'TRANSACTIONS_URL', 'http://127.0.0.1:5100'),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: readTrustProxy(env),
     scrypt: readScryptParams(env),
     hashConcurrency: int(env, 'HASH_CONCURRENCY', 0, 0, 64),
     hashQueueMax: int(env, 'HASH_QUEUE_MAX', 64, 1, 10_000),
@@ -55,5 +59,7 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     loginMaxFailuresPerUser: int(env, 'LOGIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
     loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
     loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
+    loginMaxInFlightPerUser: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_USER', 2, 1, 100),
+    purgeIntervalS: int(env, 'PURGE_INTERVAL_S', 5 * 60, 1, 24 * 3600),
   };
 }

@@ -14,7 +14,7 @@ export type Render = (ctx: Koa.Context, template: string, data: Record<string, u
  * Nunjucks with autoescape. Every page gets the common context (user, CSRF token, flash
  * messages, request id, colour); flash messages are shown once then removed from the session.
  */
-export function createRenderer(viewsDir: string, appColor: string, production: boolean): Render {
+export function createRenderer(viewsDir: string, appColor: string, production: boolean, secretKey: string): Render {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(viewsDir, { noCache: !production }), {
     autoescape: true,
     throwOnUndefined: false,
@@ -28,7 +28,7 @@ export function createRenderer(viewsDir: string, appColor: string, production: b
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = env.render(template, {
       user: ctx.state.user ?? null,
-      csrfToken: session ? csrfToken(ctx) : '',
+      csrfToken: csrfToken(ctx, secretKey),
       requestId: ctx.state.requestId as string,
       appColor,
       flash,

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { createDb, type Knex } from '#shared/db.js';
 import {
+  csrfFrom,
   newKey,
   signedClient,
   startStack,
@@ -43,7 +44,13 @@ describe('database outage and recovery [PostgreSQL]', function () {
     expect(ready.headers['retry-after']).to.equal('5');
     const health = await request(web).get('/health');
     expect(health.status, 'liveness does not depend on the DB').to.equal(200);
-    const page = await request(web).get('/login');
+    // The login form needs no database (no session row for a visitor); submitting it does.
+    const agent = request.agent(web);
+    const form = await agent.get('/login').expect(200);
+    const page = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'alice', password: 'password123', _csrf: csrfFrom(form.text) });
     expect(page.status).to.equal(503);
     expect(page.text).to.contain('base de données ne répond pas');
     const txReady = await request(stack.transactions.callback()).get('/ready');

@@ -77,6 +77,12 @@ describe('config validation', () => {
     expect(failure(() => loadWebConfig({ PORT: 'abc' })).message).to.contain('PORT');
     expect(failure(() => loadWebConfig({ PORT: '70000' })).message).to.contain('PORT');
     expect(failure(() => loadWebConfig({ TRUST_PROXY: 'maybe' })).variable).to.equal('TRUST_PROXY');
+    expect(failure(() => loadWebConfig({ TRUST_PROXY: '10.0.0.0/33' })).variable).to.equal('TRUST_PROXY');
+    expect(failure(() => loadWebConfig({ TRUST_PROXY: '10.0.0.1,gateway' })).message).to.contain('"gateway"');
+    expect(loadWebConfig({ TRUST_PROXY: '10.0.0.2, fd00::/8' }).trustProxy).to.deep.equal({
+      addresses: ['10.0.0.2', 'fd00::/8'],
+    });
+    expect(loadWebConfig({ TRUST_PROXY: 'true' }).trustProxy).to.equal(true);
     expect(failure(() => loadWebConfig({ NODE_ENV: 'staging' })).variable).to.equal('NODE_ENV');
     expect(failure(() => loadWebConfig({ TRANSACTIONS_URL: 'ftp://x' })).variable).to.equal('TRANSACTIONS_URL');
     expect(failure(() => loadWebConfig({ APP_COLOR: 'Blue; rm' })).variable).to.equal('APP_COLOR');

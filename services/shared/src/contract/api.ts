@@ -7,6 +7,12 @@ import type { Currency } from './money.js';
  */
 
 export const LABEL_MAX_LENGTH = 140;
+/**
+ * Characters a label may not hold: controls (Unicode Cc), invisible format characters (Cf: bidi
+ * overrides such as U+202E that reorder the history's text, zero-width spaces U+200B…) and line
+ * or paragraph separators.
+ */
+export const LABEL_FORBIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 128;
 export const MAX_PAGE_SIZE = 100;

@@ -4,12 +4,14 @@ import * as passwordHash255 from './20261124000200_password_hash_255.js';
 import * as accountsTransfersJournal from './20261124000300_accounts_transfers_journal.js';
 import * as usersBalanceFollowsPrimary from './20261124000310_users_balance_follows_primary.js';
 import * as transfersPostThemselves from './20261124000320_transfers_post_themselves.js';
+import * as usernameKey from './20261202000100_username_key.js';
 
 /**
  * The schema both services share (tables and columns), in order. These files are history: a
  * database that ran one never runs it again, so they are never edited. The money rule's triggers
  * that 300, 310 and 320 first created are now installed from transactions/src/ledger/rules.ts by
- * the transactions service's own migrations (transactions/src/migrations), which come after these.
+ * the transactions service's own migrations (transactions/src/migrations). `users.username_key`
+ * is here because both services read it (logins; transfers to a username).
  */
 export const SHARED_MIGRATIONS: MigrationList = [
   ['20261124000100_initial_schema', initialSchema],
@@ -17,4 +19,5 @@ export const SHARED_MIGRATIONS: MigrationList = [
   ['20261124000300_accounts_transfers_journal', accountsTransfersJournal],
   ['20261124000310_users_balance_follows_primary', usersBalanceFollowsPrimary],
   ['20261124000320_transfers_post_themselves', transfersPostThemselves],
+  ['20261202000100_username_key', usernameKey],
 ];

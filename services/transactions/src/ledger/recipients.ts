@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber } from '#shared/contract/accounts.js';
 import type { Currency } from '#shared/contract/money.js';
+import { usernameKey } from '#shared/contract/usernames.js';
 import { settlementAccount, type AccountRow } from './accounts.js';
 import { refuse, type DepositRequest, type Refusal, type TransferRequest } from './movement-types.js';
 
@@ -41,7 +42,8 @@ export async function resolveDeposit(db: Knex, req: DepositRequest): Promise<Res
 }
 
 /**
- * `to` is an account number (spaces and case ignored) or a username. A username means that
+ * `to` is an account number (spaces and case ignored) or a username (case ignored, see
+ * #shared/contract/usernames.ts). A username means that
  * user's primary account, or, for another currency, their oldest account in that currency.
  * Settlement accounts are never a recipient.
  */
@@ -58,7 +60,7 @@ async function resolveRecipient(
   // Every user has a primary account, so no account at all means no such user.
   const accounts: AccountRow[] = await db('accounts as a')
     .join('users as u', 'u.id', 'a.user_id')
-    .where('u.username', key)
+    .where('u.username_key', usernameKey(key))
     .orderBy('a.id')
     .select('a.*');
   if (accounts.length === 0) {

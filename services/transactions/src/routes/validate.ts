@@ -1,6 +1,11 @@
 import type Koa from 'koa';
 import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber, RECIPIENT_MAX_LENGTH } from '#shared/contract/accounts.js';
-import { IDEMPOTENCY_KEY_PATTERN, LABEL_MAX_LENGTH, MAX_PAGE_SIZE } from '#shared/contract/api.js';
+import {
+  IDEMPOTENCY_KEY_PATTERN,
+  LABEL_FORBIDDEN_CHARACTER,
+  LABEL_MAX_LENGTH,
+  MAX_PAGE_SIZE,
+} from '#shared/contract/api.js';
 import { badRequest, notFound, unprocessable } from '#shared/errors.js';
 import type { Page } from '../ledger/history.js';
 
@@ -58,11 +63,15 @@ export function idempotencyKey(body: Record<string, unknown>): string {
 export function label(body: Record<string, unknown>): string | undefined {
   const value = optionalString(body, 'label')?.trim();
   if (value === undefined || value === '') return undefined;
-  // eslint-disable-next-line no-control-regex
-  if (value.length > LABEL_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (value.length > LABEL_MAX_LENGTH) {
+    throw unprocessable('invalid_label', `Le libellé doit faire au plus ${LABEL_MAX_LENGTH} caractères.`);
+  }
+  const hidden = LABEL_FORBIDDEN_CHARACTER.exec(value)?.[0];
+  if (hidden !== undefined) {
+    const codePoint = `U+${(hidden.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
     throw unprocessable(
       'invalid_label',
-      `Le libellé doit faire au plus ${LABEL_MAX_LENGTH} caractères, sans caractère de contrôle.`,
+      `Le libellé contient un caractère de contrôle ou invisible (${codePoint}) qui peut déguiser le texte : retirez-le.`,
     );
   }
   return value;

@@ -9,10 +9,11 @@ interface SessionRow {
 /**
  * koa-session external store in the shared database: both colours read the same sessions, so a
  * user stays logged in across a blue/green flip, and logout deletes the row (a copied cookie
- * stops working at once).
+ * stops working at once). A row is written only once a session holds something (a logged-in
+ * user, a flash message): anonymous pages carry their CSRF token in a cookie (csrf.ts). Expired
+ * rows are deleted on a schedule (housekeeping.ts).
  */
 export function createSessionStore(db: Knex, now: () => number = Date.now) {
-  let writes = 0;
   return {
     async get(key: string): Promise<Record<string, unknown> | undefined> {
       const row = await db<SessionRow>('sessions').where({ id: key }).first();
@@ -30,12 +31,13 @@ export function createSessionStore(db: Knex, now: () => number = Date.now) {
         .insert({ id: key, data: JSON.stringify(sess), user_id: userId, expires_at: now() + ttl })
         .onConflict('id')
         .merge(['data', 'user_id', 'expires_at']);
-      // Sweep expired rows now and then rather than with a timer that would keep the process alive.
-      writes += 1;
-      if (writes % 500 === 0) await db('sessions').where('expires_at', '<=', now()).delete();
     },
     async destroy(key: string): Promise<void> {
       await db('sessions').where({ id: key }).delete();
     },
   };
+}
+
+export function purgeExpiredSessions(db: Knex, now = Date.now()): Promise<number> {
+  return db('sessions').where('expires_at', '<=', now).delete();
 }

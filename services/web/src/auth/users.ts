@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { usernameKey } from '#shared/contract/usernames.js';
 
 /**
  * The users table (owned by the web service). `users.balance` is the original spec's field; the
@@ -8,6 +9,8 @@ import type { Knex } from 'knex';
 export interface UserRow {
   id: number;
   username: string;
+  /** usernameKey(username): unique, what logins and transfers look a name up by. */
+  username_key: string;
   password_hash: string;
   balance: number | string;
   is_admin: boolean | number;
@@ -26,8 +29,11 @@ export function toUser(row: Pick<UserRow, 'id' | 'username' | 'is_admin'>): User
   return { id: Number(row.id), username: row.username, isAdmin: Boolean(row.is_admin) };
 }
 
+/** The user whose name is `username` up to case and Unicode compatibility forms (usernameKey). */
 export async function findUserByUsername(db: Knex | Knex.Transaction, username: string): Promise<UserRow | undefined> {
-  return db<UserRow>('users').where({ username }).first();
+  return db<UserRow>('users')
+    .where({ username_key: usernameKey(username) })
+    .first();
 }
 
 export async function findUserById(db: Knex | Knex.Transaction, id: number): Promise<UserRow | undefined> {
@@ -45,14 +51,19 @@ export interface NewUser {
 }
 
 /**
- * Inserts a user. Returns undefined when the username is taken (unique constraint), so two
- * concurrent registrations of one name cannot both succeed. Their primary account is opened by
+ * Inserts a user. Returns undefined when the username is taken, whatever its case (unique
+ * `username_key`), so two concurrent registrations of one name cannot both succeed. Their primary account is opened by
  * the transactions service (see registration.ts).
  */
 export async function insertUser(db: Knex | Knex.Transaction, user: NewUser): Promise<User | undefined> {
   const rows = await db('users')
-    .insert({ username: user.username, password_hash: user.passwordHash, is_admin: user.isAdmin ?? false })
-    .onConflict('username')
+    .insert({
+      username: user.username,
+      username_key: usernameKey(user.username),
+      password_hash: user.passwordHash,
+      is_admin: user.isAdmin ?? false,
+    })
+    .onConflict('username_key')
     .ignore()
     .returning(['id', 'username', 'is_admin']);
   const row = rows[0] as Pick<UserRow, 'id' | 'username' | 'is_admin'> | undefined;

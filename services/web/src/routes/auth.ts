@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH, type PasswordHasher } from '../auth/passwords.js';
-import { findUserByUsername, toUser, updatePasswordHash } from '../auth/users.js';
+import { findUserByUsername, toUser, updatePasswordHash, type UserRow } from '../auth/users.js';
 import { readForm } from '../forms.js';
 import type { Render } from '../render.js';
 import type { TransactionsClient } from '../transactions-client.js';
@@ -19,7 +19,12 @@ export interface AuthDeps {
 }
 
 const GENERIC_LOGIN_ERROR = 'Identifiant ou mot de passe incorrect.';
-const TOO_MANY = 'Trop de tentatives de connexion échouées. Réessayez dans quelques minutes.';
+
+/** The same words whether or not the user exists; the wait is the one in Retry-After. */
+function tooManyAttempts(retryAfterS: number): string {
+  const wait = retryAfterS < 60 ? `${retryAfterS} s` : `${Math.ceil(retryAfterS / 60)} min`;
+  return `Trop de tentatives de connexion. Réessayez dans ${wait}.`;
+}
 
 /** /, login and logout. */
 export function authRoutes({ db, logger, hasher, throttle, render, transactions }: AuthDeps): Router {
@@ -51,21 +56,30 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
   async function logIn(ctx: Koa.Context) {
     const form = readForm(ctx.request.body, { username: { max: 64 }, password: { max: PASSWORD_MAX_LENGTH } });
     const username = form.username.trim();
-    if (throttle.isBlocked(username, ctx.ip)) {
-      loginPage(ctx, username, TOO_MANY, 429);
-      ctx.set('Retry-After', '60');
+    // The attempt is counted before the password is checked (see auth/login-throttle.ts).
+    const attempt = await throttle.reserve(username, ctx.ip);
+    if (attempt.blocked) {
+      loginPage(ctx, username, tooManyAttempts(attempt.retryAfterS), 429);
+      ctx.set('Retry-After', String(attempt.retryAfterS));
       return;
     }
-    const row = username ? await findUserByUsername(db, username) : undefined;
-    // Verify against a dummy hash for unknown users: same work, same answer, no user enumeration.
-    const ok = await hasher.verify(row?.password_hash ?? (await hasher.dummyHash), form.password);
+    let row: UserRow | undefined;
+    let ok: boolean;
+    try {
+      row = username ? await findUserByUsername(db, username) : undefined;
+      // Verify against a dummy hash for unknown users: same work, same answer, no user enumeration.
+      ok = await hasher.verify(row?.password_hash ?? (await hasher.dummyHash), form.password);
+    } catch (err) {
+      await attempt.settle('unchecked');
+      throw err;
+    }
     if (!row || !ok || form.password === '') {
-      throttle.recordFailure(username, ctx.ip);
+      await attempt.settle('failed');
       logger.info({ username: username.slice(0, 64) }, 'login failed');
       loginPage(ctx, username, GENERIC_LOGIN_ERROR, 401);
       return;
     }
-    throttle.recordSuccess(username);
+    await attempt.settle('succeeded');
     if (hasher.needsRehash(row.password_hash)) {
       await updatePasswordHash(db, row.id, await hasher.hash(form.password));
       logger.info({ userId: row.id }, 'password re-hashed with current parameters');

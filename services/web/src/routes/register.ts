@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher } from '../auth/passwords.js';
+import { passwordProblems } from '../auth/password-policy.js';
+import { PASSWORD_MAX_LENGTH, type PasswordHasher } from '../auth/passwords.js';
 import { registerUser } from '../auth/registration.js';
 import { USERNAME_PATTERN } from '../auth/users.js';
 import { readForm } from '../forms.js';
@@ -33,9 +34,7 @@ export function registerRoutes({ db, logger, hasher, render, transactions }: Reg
     if (!USERNAME_PATTERN.test(username)) {
       errors.push('Nom d’utilisateur invalide : 3 à 32 caractères parmi lettres, chiffres, « _ », « . » et « - ».');
     }
-    if (form.password.length < PASSWORD_MIN_LENGTH) {
-      errors.push(`Le mot de passe doit contenir au moins ${PASSWORD_MIN_LENGTH} caractères.`);
-    }
+    errors.push(...passwordProblems(form.password, username));
     if (errors.length) {
       registerPage(ctx, username, errors, 422);
       return;

@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import type { Logger } from '#shared/logger.js';
+import { purgeExpiredAttempts } from './auth/login-throttle.js';
+import { purgeExpiredSessions } from './auth/session-store.js';
+
+/** Deletes expired sessions and ended login-throttle windows; returns how many rows went. */
+export async function purgeExpired(db: Knex, now = Date.now()): Promise<{ sessions: number; attempts: number }> {
+  return { sessions: await purgeExpiredSessions(db, now), attempts: await purgeExpiredAttempts(db, now) };
+}
+
+/**
+ * Runs purgeExpired every `intervalMs` (every replica does; the deletes are idempotent). The timer
+ * does not keep the process alive, and `stop` (graceful shutdown) waits for a purge under way.
+ */
+export function startHousekeeping(db: Knex, logger: Logger, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  async function purgeOnce() {
+    try {
+      const purged = await purgeExpired(db);
+      if (purged.sessions + purged.attempts > 0) logger.info(purged, 'expired sessions and login counters purged');
+    } catch (err) {
+      // The database may be away for a while: the next round tries again.
+      logger.warn({ err: (err as Error).message }, 'purge of expired sessions failed');
+    }
+  }
+  const timer = setInterval(function housekeepingRound() {
+    running = running.then(purgeOnce);
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
