@@ -1,4 +1,15 @@
-import { bool, ConfigError, int, loadServerConfig, secret, url, type Env, type ServerConfig } from '#shared/config.js';
+import {
+  bool,
+  ConfigError,
+  int,
+  loadServerConfig,
+  raw,
+  secret,
+  url,
+  type Env,
+  type ServerConfig,
+} from '#shared/config.js';
+import { DEFAULT_TIME_ZONE } from './format.js';
 
 export interface ScryptParams {
   logN: number;
@@ -20,6 +31,8 @@ export interface WebConfig extends ServerConfig {
   loginMaxFailuresPerUser: number;
   loginMaxFailuresPerIp: number;
   loginFailureWindowS: number;
+  /** The IANA zone pages show dates in (DISPLAY_TIME_ZONE). */
+  displayTimeZone: string;
 }
 
 export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
@@ -32,6 +45,16 @@ export function readScryptParams(env: Env): ScryptParams {
     r: int(env, 'SCRYPT_R', 8, 1, 32),
     p: int(env, 'SCRYPT_P', 3, 1, 16),
   };
+}
+
+/** An IANA time zone this Node's Intl knows ("Europe/Paris", "America/Martinique"), canonicalised. */
+function timeZone(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name) ?? fallback;
+  try {
+    return new Intl.DateTimeFormat('fr-FR', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    throw new ConfigError(name, `must be an IANA time zone such as "Europe/Paris", got "${value}"`);
+  }
 }
 
 export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebConfig {
@@ -55,5 +78,6 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     loginMaxFailuresPerUser: int(env, 'LOGIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
     loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
     loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
+    displayTimeZone: timeZone(env, 'DISPLAY_TIME_ZONE', DEFAULT_TIME_ZONE),
   };
 }
