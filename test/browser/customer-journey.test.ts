@@ -72,17 +72,27 @@ for (const viewport of VIEWPORTS) {
       await expectHealthyPage(me, 'dashboard-new');
     });
 
-    it('opens a USD account from the menu', async () => {
+    it('opens a USD account from the menu, lands on a one-time confirmation, and a reload opens nothing more', async () => {
       const { page } = me;
       await useMenu(me, 'Ouvrir un compte', true);
       await expectHealthyPage(me, 'create-account');
       await page.getByLabel('Devise').selectOption('USD');
-      await page.getByRole('button', { name: 'Ouvrir le compte' }).click();
-      const created = page.getByRole('status').filter({ hasText: 'Compte ouvert' });
-      expect(await created.textContent()).to.contain(`0,00${NBSP}$US`);
+      await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 303),
+        page.getByRole('button', { name: 'Ouvrir le compte' }).click(),
+      ]);
+      await page.waitForURL('**/create_account');
+      const created = page.getByRole('status').filter({ hasText: 'Compte USD ouvert.' });
       usd = (await created.locator('code').textContent()) ?? '';
       expect(usd).to.match(/^FT\d{10}$/);
-      await expectHealthyPage(me, 'usd-account-opened', 201);
+      expect(await page.locator('.account-list').innerText())
+        .to.contain(usd)
+        .and.contain(`0,00${NBSP}$US`);
+      await expectHealthyPage(me, 'usd-account-opened');
+      await page.reload();
+      expect(await created.count(), 'the confirmation is shown once').to.equal(0);
+      expect(await page.locator('.account-list .account-item').count(), 'a reload does not post again').to.equal(2);
+      await expectHealthyPage(me, 'usd-account-reloaded');
     });
 
     it('shows money received in French amounts and Paris time with the zone', async () => {
@@ -103,16 +113,19 @@ for (const viewport of VIEWPORTS) {
       await expectHealthyPage(me, 'dashboard-funded');
     });
 
-    it('transfers 12,34 € to bob once, even when the form is sent twice', async () => {
+    it('transfers 12,34 € typed with a comma to bob once, even when the form is sent twice or reloaded', async () => {
       const { page } = me;
       await useMenu(me, 'Virement');
       await expectHealthyPage(me, 'transfer-form');
       await page.getByLabel('Compte à débiter').selectOption(primary);
       await page.getByLabel('Bénéficiaire').fill('bob');
-      await page.getByLabel('Montant').fill('12.34');
+      const amountField = page.getByLabel('Montant');
+      expect(await amountField.getAttribute('inputmode')).to.equal('decimal');
+      expect(await amountField.getAttribute('placeholder')).to.equal('12,34');
+      await amountField.fill('12,34');
       await page.getByLabel('Libellé').fill(LABEL);
-      // A slow connection: the first click reaches the server (the money moves) but its answer is
-      // held back, so the person clicks again; the browser drops the first answer for the second.
+      // A slow connection: the first click reaches the server (the money moves) but its answer (the
+      // 303) is held back, so the person clicks again; the browser drops the first answer for the second.
       let posts = 0;
       let firstReachedServer!: () => void;
       let secondSent!: () => void;
@@ -125,7 +138,7 @@ for (const viewport of VIEWPORTS) {
           secondSent();
           return route.continue();
         }
-        const response = await route.fetch();
+        const response = await route.fetch({ maxRedirects: 0 });
         firstReachedServer();
         await secondGone;
         await route.fulfill({ response }).catch(() => undefined);
@@ -136,15 +149,20 @@ for (const viewport of VIEWPORTS) {
       await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
       await firstDone;
       await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-      const result = page.getByRole('status').filter({ hasText: 'Virement effectué' });
-      await result.waitFor();
+      const sent = page.getByRole('status').filter({ hasText: `Virement de 12,34${NBSP}€ envoyé à bob.` });
+      await sent.waitFor();
       expect(posts, 'the form reached the server twice').to.equal(2);
       await page.unroute('**/transfer');
-      expect(await result.locator('.details').innerText()).to.contain(`12,34${NBSP}€`);
-      expect(await onOneLine(result.locator('code.ref')), 'reference on one line').to.equal(true);
+      expect(new URL(page.url()).pathname, 'redirected to a page that can be reloaded').to.equal('/transfer');
+      expect(await sent.count(), 'one confirmation for the double click').to.equal(1);
+      expect(await sent.locator('code.ref').textContent()).to.match(/^TRX-[0-9A-F]{12}$/);
+      expect(await onOneLine(sent.locator('code.ref')), 'reference on one line').to.equal(true);
       await expectHealthyPage(me, 'transfer-done');
+      await page.reload();
+      expect(await sent.count(), 'the confirmation is shown once').to.equal(0);
+      await expectHealthyPage(me, 'transfer-reloaded');
       await page.goto(`${stack.baseUrl}/dashboard`);
-      expect(await page.locator('.balance-value').textContent()).to.equal(`987,66${NBSP}€`);
+      expect(await page.locator('.balance-value').textContent(), 'moved once').to.equal(`987,66${NBSP}€`);
     });
 
     it('sees the transfer once in the history, amount readable on the screen', async () => {
@@ -158,6 +176,24 @@ for (const viewport of VIEWPORTS) {
       expect(await rows.innerText()).to.contain('bob');
       expect(await onOneLine(rows.locator('code.ref')), 'reference on one line').to.equal(true);
       await expectHealthyPage(me, 'history');
+    });
+
+    it('filters the history by account, and "Tous mes comptes" shows the USD deposit too', async () => {
+      const { page } = me;
+      const filter = page.getByLabel('Compte', { exact: true });
+      await filter.selectOption(primary);
+      await Promise.all([page.waitForURL(/account=FT/), page.getByRole('button', { name: 'Afficher' }).click()]);
+      expect((await rowsLabelled(page, 'Dépôt en dollars')).count, 'EUR account only').to.equal(0);
+      expect((await rowsLabelled(page, LABEL)).count).to.equal(1);
+      await expectHealthyPage(me, 'history-primary');
+      await filter.selectOption({ label: 'Tous mes comptes' });
+      await Promise.all([page.waitForURL(/account=$/), page.getByRole('button', { name: 'Afficher' }).click()]);
+      const { rows, count } = await rowsLabelled(page, 'Dépôt en dollars');
+      expect(count, 'the USD deposit of the second account').to.equal(1);
+      expect(await rows.locator('.amount').textContent()).to.equal(`+1${NNBSP}250,50${NBSP}$US`);
+      expect(await rows.innerText()).to.contain(usd);
+      expect((await rowsLabelled(page, LABEL)).count).to.equal(1);
+      await expectHealthyPage(me, 'history-all-accounts');
     });
 
     it('bob sees the same transfer credited in his history', async () => {

@@ -52,7 +52,13 @@ export function createApp(deps: WebDeps): Koa {
   const { config, db, logger } = deps;
   const app = new Koa({ keys: [config.secretKey], proxy: config.trustProxy !== false, maxIpsCount: 1 });
   app.silent = true;
-  const render = createRenderer(`${webRoot}views`, config.appColor, config.nodeEnv === 'production', config.secretKey);
+  const render = createRenderer(
+    `${webRoot}views`,
+    config.appColor,
+    config.nodeEnv === 'production',
+    config.secretKey,
+    config.displayTimeZone,
+  );
   const hasher = deps.hasher ?? createHasher(config);
   const transactions = deps.transactions ?? createTransactionsClient(config.transactionsUrl, config.signing, logger);
   const throttle = new LoginThrottle(db, {

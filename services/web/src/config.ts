@@ -1,4 +1,14 @@
-import { ConfigError, int, loadServerConfig, secret, url, type Env, type ServerConfig } from '#shared/config.js';
+import {
+  ConfigError,
+  int,
+  loadServerConfig,
+  raw,
+  secret,
+  url,
+  type Env,
+  type ServerConfig,
+} from '#shared/config.js';
+import { DEFAULT_TIME_ZONE } from './format.js';
 import { readTrustProxy, type TrustProxy } from './trusted-proxy.js';
 
 export interface ScryptParams {
@@ -24,6 +34,8 @@ export interface WebConfig extends ServerConfig {
   loginMaxInFlightPerUser: number;
   /** How often expired sessions and login counters are deleted. */
   purgeIntervalS: number;
+  /** The IANA zone pages show dates in (DISPLAY_TIME_ZONE). */
+  displayTimeZone: string;
 }
 
 export const DEV_SECRET_KEY = 'dev-secret-key-change-me-dev-secret-key';
@@ -36,6 +48,16 @@ export function readScryptParams(env: Env): ScryptParams {
     r: int(env, 'SCRYPT_R', 8, 1, 32),
     p: int(env, 'SCRYPT_P', 3, 1, 16),
   };
+}
+
+/** An IANA time zone this Node's Intl knows ("Europe/Paris", "America/Martinique"), canonicalised. */
+function timeZone(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name) ?? fallback;
+  try {
+    return new Intl.DateTimeFormat('fr-FR', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    throw new ConfigError(name, `must be an IANA time zone such as "Europe/Paris", got "${value}"`);
+  }
 }
 
 export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebConfig {
@@ -61,5 +83,6 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
     loginMaxInFlightPerUser: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_USER', 2, 1, 100),
     purgeIntervalS: int(env, 'PURGE_INTERVAL_S', 5 * 60, 1, 24 * 3600),
+    displayTimeZone: timeZone(env, 'DISPLAY_TIME_ZONE', DEFAULT_TIME_ZONE),
   };
 }

@@ -100,6 +100,9 @@ export function frenchTypography(text: unknown): string {
     .replace(/\s*»/gu, `${NBSP}»`);
 }
 
+/** A French amount for text composed in code (flash messages); the zone plays no part in it. */
+export const formatMoney: FrenchFormat['money'] = frenchFormat().money;
+
 /** Registers the formatting filters the templates use ({{ amount | money(currency) }}, ...). */
 export function addFormatFilters(env: nunjucks.Environment, timeZone: string = DEFAULT_TIME_ZONE): void {
   const format = frenchFormat(timeZone);

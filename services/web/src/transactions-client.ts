@@ -85,6 +85,7 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
       (await call<{ account: AccountView }>('POST', '/api/accounts/primary', userId, {})).account,
     latestMovements: async (userId: number, limit = 5) =>
       (await call<{ movements: MovementView[] }>('GET', `/api/movements${query({ limit })}`, userId)).movements,
+    /** One account's movements, or with account '' those of all the user's accounts. */
     history: (userId: number, account: string, page: number, pageSize: number) =>
       call<{ movements: MovementView[] } & PageInfo>(
         'GET',

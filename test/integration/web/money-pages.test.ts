@@ -13,6 +13,8 @@ import {
   type TestUser,
 } from '../../helpers/fixtures.js';
 
+const NBSP = '\u00a0';
+
 /**
  * The money pages as a user drives them: the real web app (supertest) calling the real
  * transactions service over signed HTTP, on each database.
@@ -72,7 +74,7 @@ describeEachDatabase('web money pages', ({ db, url }) => {
   }
 
   describe('transfer', () => {
-    it('moves money to bob, shows the receipt, and a double submit of the same form moves it once', async () => {
+    it('moves money to bob, redirects (303) to a one-time confirmation, and a double submit moves it once', async () => {
       const { agent, user } = await newCustomer();
       await fund(db(), await admin(), user.primary, '50.00');
       const bobNumber = await primaryOf('bob');
@@ -80,20 +82,36 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       const { body, response } = await submitTransfer(agent, {
         fromAccount: user.primary,
         to: 'bob',
-        amount: '12.34',
+        amount: '12,34',
         label: 'Loyer',
       });
-      expect(response.status).to.equal(200);
-      expect(response.text).to.contain('Virement effectué').and.contain('12,34').and.contain('Loyer');
-      const reference = /TRX-[0-9A-F]{12}/.exec(response.text)?.[0];
+      expect(response.status).to.equal(303);
+      expect(response.headers.location).to.equal('/transfer');
+      const confirmed = await agent.get('/transfer').expect(200);
+      expect(confirmed.text).to.contain(`Virement de 12,34${NBSP}€ envoyé à bob.`);
+      const reference = /TRX-[0-9A-F]{12}/.exec(confirmed.text)?.[0];
       expect(reference).to.be.a('string');
+      const reloaded = await agent.get('/transfer').expect(200);
+      expect(reloaded.text, 'the confirmation is shown once').to.not.contain('envoyé à bob');
+
       const again = await agent.post('/transfer').type('form').send(body);
-      expect(again.status).to.equal(200);
-      expect(again.text).to.contain(reference);
+      expect(again.status).to.equal(303);
+      const replayed = await agent.get('/transfer').expect(200);
+      expect(replayed.text).to.contain(reference);
       expect(await balanceOf(db(), user.primary)).to.equal('37.66');
       expect(Number(await balanceOf(db(), bobNumber)) - Number(bobBefore)).to.be.closeTo(12.34, 0.001);
       const dashboard = await agent.get('/dashboard').expect(200);
       expect(dashboard.text).to.contain('37,66').and.contain('Loyer');
+    });
+
+    it('accepts 12.34 and a grouped 1 000,5 exactly, as typed by a French user', async () => {
+      const { agent, user } = await newCustomer();
+      await fund(db(), await admin(), user.primary, '2000.00');
+      const point = await submitTransfer(agent, { fromAccount: user.primary, to: 'bob', amount: '12.34' });
+      expect(point.response.status).to.equal(303);
+      const grouped = await submitTransfer(agent, { fromAccount: user.primary, to: 'bob', amount: `1${NBSP}000,5` });
+      expect(grouped.response.status).to.equal(303);
+      expect(await balanceOf(db(), user.primary)).to.equal('987.16');
     });
 
     it('shows a refusal on the form, with the reason, and moves nothing', async () => {
@@ -104,9 +122,21 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       const nobody = await submitTransfer(agent, { fromAccount: user.primary, to: unique('nobody'), amount: '1.00' });
       expect(nobody.response.status).to.equal(404);
       expect(nobody.response.text).to.contain('Destinataire inconnu');
-      const bad = await submitTransfer(agent, { fromAccount: user.primary, to: 'bob', amount: '1,5' });
+      const bad = await submitTransfer(agent, {
+        fromAccount: user.primary,
+        to: 'bob',
+        amount: '12,345',
+        label: 'Loyer',
+      });
       expect(bad.response.status).to.equal(422);
-      expect(bad.response.text).to.contain('Montant invalide');
+      expect(bad.response.text).to.contain('Montant invalide').and.contain('par exemple 12,34');
+      // What was typed stays in the form.
+      expect(bad.response.text).to.contain('value="12,345"').and.contain('value="Loyer"');
+      for (const amount of ['abc', '0,00', '1e3', '-5', '1000000,01']) {
+        const refused = await submitTransfer(agent, { fromAccount: user.primary, to: 'bob', amount });
+        expect(refused.response.status, amount).to.equal(422);
+        expect(refused.response.text, amount).to.match(/[Mm]ontant/);
+      }
       // The corrected form gets a fresh key.
       expect(/name="idempotencyKey" value="([^"]+)"/.exec(bad.response.text)?.[1]).to.not.equal(bad.key);
       expect(await balanceOf(db(), user.primary)).to.equal('0.00');
@@ -126,7 +156,7 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       const page1 = await agent.get('/transactions').expect(200);
       expect(page1.text.match(/<tr>\s*<td data-label="Date">/g)).to.have.length(20);
       expect(page1.text).to.contain('+23,00').and.not.contain('+3,00');
-      expect(page1.text).to.contain(`/transactions?account=${user.primary}&amp;page=2`);
+      expect(page1.text).to.contain('/transactions?page=2');
       const page2 = await agent.get(`/transactions?account=${user.primary}&page=2`).expect(200);
       expect(page2.text.match(/<tr>\s*<td data-label="Date">/g)).to.have.length(3);
       expect(page2.text).to.contain('rel="prev"');
@@ -136,32 +166,53 @@ describeEachDatabase('web money pages', ({ db, url }) => {
         .post('/create_account')
         .type('form')
         .send({ currency: 'USD', _csrf: csrfFrom(opened.text) })
-        .expect(201);
+        .expect(303);
       const usd = (await db()('accounts').where({ user_id: user.id, currency: 'USD' }).first('number')).number;
       const filtered = await agent.get(`/transactions?account=${usd}`).expect(200);
       expect(filtered.text).to.contain('Aucune opération à afficher pour ce compte');
+      await fund(db(), bank, usd, '7.50');
+      const all = await agent.get('/transactions').expect(200);
+      expect(all.text, 'Tous mes comptes is the selected filter').to.match(
+        /<option value="" selected>Tous mes comptes/,
+      );
+      expect(all.text).to.contain(`+7,50${NBSP}$US`).and.contain(usd).and.contain(user.primary);
+      const eurOnly = await agent.get(`/transactions?account=${user.primary}`).expect(200);
+      expect(eurOnly.text).to.not.contain('$US');
       const notMine = await agent.get('/transactions?account=FT0000000001').expect(404);
       expect(notMine.text).to.contain('Ce compte n’existe pas ou ne vous appartient pas');
     });
   });
 
   describe('open account', () => {
-    it('opens a USD account, lists it, refuses an unknown currency, and stops at 10 accounts', async () => {
+    it('opens a USD account with a redirect and a one-time confirmation, refuses an unknown currency on the form', async () => {
       const { agent, user } = await newCustomer();
       const form = await agent.get('/create_account').expect(200);
       const csrf = csrfFrom(form.text);
       const created = await agent.post('/create_account').type('form').send({ currency: 'USD', _csrf: csrf });
-      expect(created.status).to.equal(201);
-      expect(created.text).to.contain('Compte ouvert').and.contain('USD');
+      expect(created.status).to.equal(303);
+      expect(created.headers.location).to.equal('/create_account');
+      const usd = (await db()('accounts').where({ user_id: user.id, currency: 'USD' }).first('number')).number;
+      const shown = await agent.get('/create_account').expect(200);
+      expect(shown.text).to.contain('Compte USD ouvert.').and.contain(`<code class="ref">${usd}</code>`);
+      expect((await agent.get('/create_account').expect(200)).text).to.not.contain('Compte USD ouvert');
       const gbp = await agent.post('/create_account').type('form').send({ currency: 'GBP', _csrf: csrf });
       expect(gbp.status).to.equal(422);
-      expect(gbp.text).to.contain('Choisissez une devise proposée');
-      for (let i = 0; i < 8; i += 1) {
-        await agent.post('/create_account').type('form').send({ currency: 'EUR', _csrf: csrf }).expect(201);
+      expect(gbp.text).to.contain('Choisissez une devise proposée').and.contain('<form method="post"');
+    });
+
+    it('refuses the 11th account with a message on the form, not an error page', async () => {
+      const { agent, user } = await newCustomer();
+      const csrf = csrfFrom((await agent.get('/create_account')).text);
+      for (let i = 0; i < 9; i += 1) {
+        await agent.post('/create_account').type('form').send({ currency: 'EUR', _csrf: csrf }).expect(303);
       }
-      const eleventh = await agent.post('/create_account').type('form').send({ currency: 'EUR', _csrf: csrf });
+      const eleventh = await agent.post('/create_account').type('form').send({ currency: 'USD', _csrf: csrf });
       expect(eleventh.status).to.equal(422);
-      expect(eleventh.text).to.contain('c’est le maximum');
+      expect(eleventh.text).to.contain('c’est le maximum').and.contain('Veuillez corriger');
+      expect(eleventh.text, 'the form and the account list are still there')
+        .to.contain('<form method="post" action="/create_account"')
+        .and.contain('<option value="USD" selected>')
+        .and.contain(user.primary);
       expect(Number((await db()('accounts').where({ user_id: user.id }).count({ n: '*' }))[0]?.n)).to.equal(10);
     });
   });

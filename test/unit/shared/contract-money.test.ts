@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AppError } from '#shared/errors.js';
-import { formatCents, parseAmount } from '#shared/contract/money.js';
+import { formatCents, parseAmount, parseTypedAmount } from '#shared/contract/money.js';
 
 describe('money helpers', () => {
   it('parses decimal strings into exact cents', () => {
@@ -44,6 +44,43 @@ describe('money helpers', () => {
 
   it('refuses non-strings', () => {
     for (const bad of [12, null, undefined, ['1'], { a: 1 }]) expect(() => parseAmount(bad)).to.throw(AppError);
+  });
+
+  it('reads what a French user types: a comma or a point, grouped thousands, exactly', () => {
+    expect(parseTypedAmount('12,34')).to.equal(1234);
+    expect(parseTypedAmount('12.34')).to.equal(1234);
+    expect(parseTypedAmount(' 0,29 ')).to.equal(29);
+    expect(parseTypedAmount('1,5')).to.equal(150);
+    expect(parseTypedAmount('1 000,50')).to.equal(100_050);
+    expect(parseTypedAmount('1\u00a0000\u00a0000,00')).to.equal(100_000_000);
+    expect(parseTypedAmount('1\u202f234,56')).to.equal(123_456);
+    expect(formatCents(parseTypedAmount('12,34'))).to.equal('12.34');
+  });
+
+  for (const bad of [
+    '12,345',
+    '1,2,3',
+    '12 34',
+    '1 0000',
+    ',5',
+    '5,',
+    '0,00',
+    '-1,00',
+    '1 000 000,01',
+    '1e3',
+    'douze',
+  ]) {
+    it(`refuses the typed ${JSON.stringify(bad)} with a French example`, () => {
+      expect(() => parseTypedAmount(bad))
+        .to.throw(AppError)
+        .with.property('message')
+        .that.matches(/[Mm]ontant/);
+    });
+  }
+
+  it('keeps the wire format strict: the API still refuses a comma', () => {
+    expect(() => parseAmount('12,34')).to.throw(AppError, 'par exemple 12.34');
+    expect(() => parseTypedAmount('12,345')).to.throw(AppError, 'par exemple 12,34');
   });
 
   it('formats cents without floats, including negatives and big values', () => {

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { currentUser } from '../auth/current-user.js';
-import { pageNumber, pagination, type PageDeps } from './page-helpers.js';
+import { OUTAGE_MESSAGE, outageStatus, pageNumber, pagination, unlessOutage, type PageDeps } from './page-helpers.js';
 
 const PAGE_SIZE = 50;
 
@@ -10,17 +10,23 @@ export function accountingRoutes({ render, transactions }: PageDeps): Router {
   async function showAccounting(ctx: Koa.Context) {
     const user = currentUser(ctx);
     const page = pageNumber(ctx.query.page);
-    const [journal, trialBalance] = await Promise.all([
-      transactions.journal(user.id, page, PAGE_SIZE),
-      transactions.trialBalance(user.id),
-    ]);
-    render(ctx, 'accounting.html', {
-      title: 'Comptabilité',
-      page: 'accounting',
-      journal: journal.entries,
-      pagination: pagination('/accounting', {}, page, PAGE_SIZE, journal.hasNext),
-      trialBalance,
-    });
+    const loaded = await unlessOutage(
+      Promise.all([transactions.journal(user.id, page, PAGE_SIZE), transactions.trialBalance(user.id)]),
+    );
+    const [journal, trialBalance] = loaded ?? [null, null];
+    render(
+      ctx,
+      'accounting.html',
+      {
+        title: 'Comptabilité',
+        page: 'accounting',
+        journal: journal?.entries ?? [],
+        pagination: pagination('/accounting', {}, page, PAGE_SIZE, journal?.hasNext ?? false),
+        trialBalance,
+        outage: loaded ? null : OUTAGE_MESSAGE,
+      },
+      loaded ? 200 : outageStatus(ctx),
+    );
   }
 
   return new Router().get('/accounting', showAccounting);

@@ -1,33 +1,31 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import type { AccountView, MovementView } from '#shared/contract/api.js';
 import { currentUser } from '../auth/current-user.js';
-import { unavailableMessage, type PageDeps } from './page-helpers.js';
+import { OUTAGE_MESSAGE, outageStatus, unlessOutage, type PageDeps } from './page-helpers.js';
 
 /** GET /dashboard: the primary balance, the accounts and the five latest movements. */
 export function dashboardRoutes({ render, transactions }: PageDeps): Router {
   async function showDashboard(ctx: Koa.Context) {
     const user = currentUser(ctx);
-    let accounts: AccountView[] = [];
-    let movements: MovementView[] = [];
-    let movementsError: string | null = null;
-    try {
-      [accounts, movements] = await Promise.all([
-        transactions.accounts(user.id),
-        transactions.latestMovements(user.id, 5),
-      ]);
-    } catch (err) {
-      movementsError = unavailableMessage(err);
-    }
+    const loaded = await unlessOutage(
+      Promise.all([transactions.accounts(user.id), transactions.latestMovements(user.id, 5)]),
+    );
+
+    const [accounts, movements] = loaded ?? [[], []];
     const primary = accounts.find((a) => a.kind === 'primary') ?? accounts[0];
-    render(ctx, 'dashboard.html', {
-      title: 'Tableau de bord',
-      page: 'dashboard',
-      profile: { username: user.username, balance: primary?.balance ?? null, currency: primary?.currency ?? 'EUR' },
-      accounts,
-      movements,
-      movementsError,
-    });
+    render(
+      ctx,
+      'dashboard.html',
+      {
+        title: 'Tableau de bord',
+        page: 'dashboard',
+        profile: { username: user.username, balance: primary?.balance ?? null, currency: primary?.currency ?? 'EUR' },
+        accounts,
+        movements,
+        outage: loaded ? null : OUTAGE_MESSAGE,
+      },
+      loaded ? 200 : outageStatus(ctx),
+    );
   }
 
   return new Router().get('/dashboard', showDashboard);

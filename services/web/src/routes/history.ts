@@ -1,52 +1,50 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import type { AccountView, MovementView } from '#shared/contract/api.js';
 import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
-import { pageNumber, pagination, unavailableMessage, type PageDeps } from './page-helpers.js';
+import { OUTAGE_MESSAGE, outageStatus, pageNumber, pagination, unlessOutage, type PageDeps } from './page-helpers.js';
 
 const PAGE_SIZE = 20;
 
-/** GET /transactions: one account's movements, newest first, a page at a time. */
+/**
+ * GET /transactions: movements newest first, a page at a time; of one account (?account=…) or,
+ * by default ("Tous mes comptes"), of all the user's accounts.
+ */
 export function historyRoutes({ render, transactions }: PageDeps): Router {
   async function showHistory(ctx: Koa.Context) {
     const user = currentUser(ctx);
     const page = pageNumber(ctx.query.page);
     const requested = typeof ctx.query.account === 'string' ? ctx.query.account : '';
-    let accounts: AccountView[] = [];
-    let movements: MovementView[] = [];
-    let hasNext = false;
-    let movementsError: string | null = null;
-    let selectedAccount: string | null = null;
-    try {
-      accounts = await transactions.accounts(user.id);
-      selectedAccount = accounts.find((a) => a.number === requested)?.number ?? accounts[0]?.number ?? null;
-      if (requested && selectedAccount !== requested) {
-        throw new AppError(404, 'unknown_account', 'Ce compte n’existe pas ou ne vous appartient pas.');
-      }
-      if (selectedAccount) {
-        const history = await transactions.history(user.id, selectedAccount, page, PAGE_SIZE);
-        movements = history.movements;
-        hasNext = history.hasNext;
-      }
-    } catch (err) {
-      movementsError = unavailableMessage(err);
-    }
-    render(ctx, 'transactions.html', {
-      title: 'Opérations',
-      page: 'transactions',
-      accounts,
-      selectedAccount,
-      movements,
-      movementsError,
-      pagination: pagination(
-        '/transactions',
-        selectedAccount ? { account: selectedAccount } : {},
-        page,
-        PAGE_SIZE,
-        hasNext,
-      ),
-    });
+    const loaded = await unlessOutage(
+      (async () => {
+        const accounts = await transactions.accounts(user.id);
+        if (requested && !accounts.some((a) => a.number === requested)) {
+          throw new AppError(404, 'unknown_account', 'Ce compte n’existe pas ou ne vous appartient pas.');
+        }
+        return { accounts, history: await transactions.history(user.id, requested, page, PAGE_SIZE) };
+      })(),
+    );
+
+    render(
+      ctx,
+      'transactions.html',
+      {
+        title: 'Opérations',
+        page: 'transactions',
+        accounts: loaded?.accounts ?? [],
+        selectedAccount: requested || null,
+        movements: loaded?.history.movements ?? [],
+        outage: loaded ? null : OUTAGE_MESSAGE,
+        pagination: pagination(
+          '/transactions',
+          requested ? { account: requested } : {},
+          page,
+          PAGE_SIZE,
+          loaded?.history.hasNext ?? false,
+        ),
+      },
+      loaded ? 200 : outageStatus(ctx),
+    );
   }
 
   return new Router().get('/transactions', showHistory);

@@ -3,13 +3,17 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '#shared/contract/api.js';
 import { CURRENCIES, isCurrency } from '#shared/contract/money.js';
+import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
 import { readForm } from '../forms.js';
-import { renderAccountsForm, type PageDeps } from './page-helpers.js';
+import { addFlash } from '../render.js';
+import { isOutage, renderAccountsForm, type PageDeps } from './page-helpers.js';
 
 /**
  * GET /create_account (the form, with a fresh idempotency key, and the user's accounts) and
- * POST /create_account: submitting the same form twice opens one account.
+ * POST /create_account: submitting the same form twice opens one account. An opened account
+ * redirects (303) back to the page with a one-time confirmation; a refusal (unknown currency,
+ * account limit) or an outage renders the form with its message.
  */
 export function openAccountRoutes(deps: PageDeps): Router {
   const createAccountPage = (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) =>
@@ -21,7 +25,7 @@ export function openAccountRoutes(deps: PageDeps): Router {
         title: 'Ouvrir un compte',
         page: 'create_account',
         currencies: CURRENCIES,
-        created: null,
+        selected: '',
         idempotencyKey: randomUUID(),
         ...extra,
       },
@@ -44,8 +48,18 @@ export function openAccountRoutes(deps: PageDeps): Router {
     }
     // A page rendered before forms carried a key (or by the other colour) still opens its account.
     const idempotencyKey = form.idempotencyKey || randomUUID();
-    const created = await deps.transactions.openAccount(user.id, { idempotencyKey, currency: form.currency });
-    await createAccountPage(ctx, { created }, 201);
+    try {
+      const created = await deps.transactions.openAccount(user.id, { idempotencyKey, currency: form.currency });
+      addFlash(ctx, 'success', `Compte ${created.currency} ouvert.`, { label: 'Numéro', code: created.number });
+      ctx.status = 303;
+      ctx.redirect('/create_account');
+    } catch (err) {
+      // The form keeps its key: sending it again after a refusal or an outage opens one account.
+      const extra = { selected: form.currency, idempotencyKey };
+      if (isOutage(err)) return createAccountPage(ctx, { ...extra, outage: true });
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      return createAccountPage(ctx, { ...extra, errors: [err.message] }, err.status);
+    }
   }
 
   return new Router().get('/create_account', showOpenAccountForm).post('/create_account', submitOpenAccount);

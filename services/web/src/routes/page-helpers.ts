@@ -13,6 +13,12 @@ export interface PageDeps {
   transactions: TransactionsClient;
 }
 
+/**
+ * The one banner of a page whose money data cannot be read (transactions service or its database
+ * down): shown by base.html when a page passes `outage`, instead of any statement about the data.
+ */
+export const OUTAGE_MESSAGE = 'Service des comptes temporairement indisponible, réessayez dans quelques instants.';
+
 export function pageNumber(value: unknown): number {
   return typeof value === 'string' && /^[1-9]\d{0,5}$/.test(value) ? Number(value) : 1;
 }
@@ -29,15 +35,31 @@ export function pagination(
   return { page, pageSize, hasNext, hasPrev: page > 1, nextUrl: url(page + 1), prevUrl: url(page - 1) };
 }
 
-/** A refusal the user can act on is shown on the page; an outage becomes a message, not a crash. */
-export function unavailableMessage(err: unknown): string {
-  if (err instanceof AppError && err.status === 503) return err.message;
-  throw err;
+/** True for the transactions client's "unavailable" (503): an outage, not a refusal or a bug. */
+export function isOutage(err: unknown): boolean {
+  return err instanceof AppError && err.status === 503;
+}
+
+/** What `load` resolves to, or null during an outage; refusals and bugs propagate. */
+export async function unlessOutage<T>(load: Promise<T>): Promise<T | null> {
+  try {
+    return await load;
+  } catch (err) {
+    if (isOutage(err)) return null;
+    throw err;
+  }
+}
+
+/** The status of a page rendered during an outage: 503, with a hint to retry soon. */
+export function outageStatus(ctx: Koa.Context): number {
+  ctx.set('Retry-After', '5');
+  return 503;
 }
 
 /**
- * Renders a form page that lists the user's accounts. If the transactions service is down the
- * page still renders, with the outage among its errors.
+ * Renders a form page that lists the user's accounts. If the transactions service is down (or
+ * `data.outage` says a call of the handler found it down) the page is rendered in its degraded
+ * state: the banner, the form disabled, a 503.
  */
 export async function renderAccountsForm(
   { render, transactions }: PageDeps,
@@ -46,12 +68,12 @@ export async function renderAccountsForm(
   data: Record<string, unknown>,
   status: number,
 ): Promise<void> {
-  const errors = [...((data.errors as string[] | undefined) ?? [])];
-  let accounts: AccountView[] = [];
-  try {
-    accounts = await transactions.accounts(currentUser(ctx).id);
-  } catch (err) {
-    errors.push(unavailableMessage(err));
+  const accounts: AccountView[] | null = data.outage
+    ? null
+    : await unlessOutage(transactions.accounts(currentUser(ctx).id));
+  if (accounts === null) {
+    render(ctx, template, { ...data, accounts: [], outage: OUTAGE_MESSAGE }, outageStatus(ctx));
+    return;
   }
-  render(ctx, template, { ...data, accounts, errors }, status);
+  render(ctx, template, { ...data, accounts, outage: null }, status);
 }

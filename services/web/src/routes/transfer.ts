@@ -3,13 +3,19 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { RECIPIENT_MAX_LENGTH } from '#shared/contract/accounts.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, LABEL_MAX_LENGTH } from '#shared/contract/api.js';
-import { AMOUNT_MAX_LENGTH } from '#shared/contract/money.js';
+import { AMOUNT_MAX_LENGTH, formatCents, parseTypedAmount } from '#shared/contract/money.js';
 import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
+import { formatMoney } from '../format.js';
 import { readForm } from '../forms.js';
-import { renderAccountsForm, type PageDeps } from './page-helpers.js';
+import { addFlash } from '../render.js';
+import { isOutage, renderAccountsForm, type PageDeps } from './page-helpers.js';
 
-/** GET /transfer (the form, with a fresh idempotency key) and POST /transfer. */
+/**
+ * GET /transfer (the form, with a fresh idempotency key) and POST /transfer. A transfer that
+ * went through redirects (303) back to the form with a one-time confirmation, so a reload never
+ * posts again; a refusal or an outage renders the form with the message and what was typed.
+ */
 export function transferRoutes(deps: PageDeps): Router {
   const transferPage = (ctx: Koa.Context, extra: Record<string, unknown>, status = 200) =>
     renderAccountsForm(
@@ -21,7 +27,6 @@ export function transferRoutes(deps: PageDeps): Router {
         page: 'transfer',
         idempotencyKey: randomUUID(),
         form: { fromAccount: '', to: '', amount: '', label: '' },
-        result: null,
         refusal: null,
         ...extra,
       },
@@ -41,16 +46,27 @@ export function transferRoutes(deps: PageDeps): Router {
       amount: { max: AMOUNT_MAX_LENGTH },
       label: { max: LABEL_MAX_LENGTH },
     });
+    const to = form.to.trim();
     try {
       const transfer = await deps.transactions.transfer(user.id, {
         idempotencyKey: form.idempotencyKey,
         fromAccount: form.fromAccount,
-        to: form.to.trim(),
-        amount: form.amount.trim(),
+        to,
+        amount: formatCents(parseTypedAmount(form.amount)),
         label: form.label.trim(),
       });
-      await transferPage(ctx, { result: transfer });
+      addFlash(ctx, 'success', `Virement de ${formatMoney(transfer.amount, transfer.currency)} envoyé à ${to}.`, {
+        label: 'Référence',
+        code: transfer.reference,
+      });
+      ctx.status = 303;
+      ctx.redirect('/transfer');
     } catch (err) {
+      if (isOutage(err)) {
+        // Whether the money moved is unknown: the same key is kept, so sending again is safe.
+        await transferPage(ctx, { form, idempotencyKey: form.idempotencyKey, outage: true });
+        return;
+      }
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       // The refused key stays failed; the corrected form gets a fresh key, since reusing the old
       // one with a different amount would be refused as a reused key (409).
