@@ -4,6 +4,7 @@ import type { Logger } from '#shared/logger.js';
 import { accountRoutes } from './accounts.js';
 import { ledgerRoutes } from './ledger.js';
 import { movementRoutes } from './movements.js';
+import { overviewRoutes } from './overview.js';
 import { transferRoutes } from './transfers.js';
 
 /**
@@ -12,7 +13,13 @@ import { transferRoutes } from './transfers.js';
  */
 export function apiRoutes(db: Knex, logger: Logger): Router {
   const router = new Router({ prefix: '/api' });
-  for (const routes of [accountRoutes(db), movementRoutes(db), transferRoutes(db, logger), ledgerRoutes(db)]) {
+  for (const routes of [
+    accountRoutes(db),
+    movementRoutes(db),
+    overviewRoutes(db),
+    transferRoutes(db, logger),
+    ledgerRoutes(db),
+  ]) {
     router.use(routes.routes(), routes.allowedMethods({ throw: false }));
   }
   return router;

@@ -12,10 +12,7 @@ export function dashboardRoutes({ render, transactions }: PageDeps): Router {
     let movements: MovementView[] = [];
     let movementsError: string | null = null;
     try {
-      [accounts, movements] = await Promise.all([
-        transactions.accounts(user.id),
-        transactions.latestMovements(user.id, 5),
-      ]);
+      ({ accounts, movements } = await transactions.overview(user.id, 5));
     } catch (err) {
       movementsError = unavailableMessage(err);
     }

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { AccountView, MovementView } from '#shared/contract/api.js';
-import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
 import { pageNumber, pagination, unavailableMessage, type PageDeps } from './page-helpers.js';
 
@@ -19,16 +18,9 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
     let movementsError: string | null = null;
     let selectedAccount: string | null = null;
     try {
-      accounts = await transactions.accounts(user.id);
-      selectedAccount = accounts.find((a) => a.number === requested)?.number ?? accounts[0]?.number ?? null;
-      if (requested && selectedAccount !== requested) {
-        throw new AppError(404, 'unknown_account', 'Ce compte n’existe pas ou ne vous appartient pas.');
-      }
-      if (selectedAccount) {
-        const history = await transactions.history(user.id, selectedAccount, page, PAGE_SIZE);
-        movements = history.movements;
-        hasNext = history.hasNext;
-      }
+      const history = await transactions.historyPage(user.id, requested || undefined, page, PAGE_SIZE);
+      ({ accounts, movements, hasNext } = history);
+      selectedAccount = history.account;
     } catch (err) {
       movementsError = unavailableMessage(err);
     }
