@@ -5,6 +5,7 @@ import bodyParser from 'koa-bodyparser';
 import session from 'koa-session';
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
+import { createMetrics, httpMetrics, metricsRoutes, poolMetrics } from '#shared/metrics.js';
 import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
@@ -16,6 +17,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import { createSessionStore } from './auth/session-store.js';
 import type { WebConfig } from './config.js';
 import { htmlErrors } from './errors-html.js';
+import { hashQueueMetrics } from './metrics.js';
 import { createRenderer } from './render.js';
 import { webRoutes } from './routes/index.js';
 import { securityHeaders } from './security-headers.js';
@@ -61,10 +63,15 @@ export function createApp(deps: WebDeps): Koa {
   const schema = deps.schema ?? createSchemaCheck(db, SHARED_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schema);
   const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
+  const metrics = createMetrics('web');
+  poolMetrics(metrics, db);
+  hashQueueMetrics(metrics, hasher);
 
+  app.use(httpMetrics(metrics));
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(securityHeaders());
   app.use(system.routes());
+  app.use(metricsRoutes(metrics).routes());
   app.use(staticFiles(`${webRoot}static`));
   app.use(htmlErrors(logger, render));
   app.use(async function schemaIsCurrent(_ctx, next) {
