@@ -5,20 +5,21 @@ import type { HistoryView, OverviewView } from '#shared/contract/api.js';
 import { notFound } from '#shared/errors.js';
 import { listAccounts } from '../ledger/accounts.js';
 import { listMovements } from '../ledger/history.js';
-import { loadActor } from './actor.js';
+import { actingUserId } from './actor.js';
 import { onlyQuery, pagination } from './validate.js';
 
 /**
  * One call per web page: GET /overview (the user's accounts and latest movements, for the
  * dashboard) and GET /history (the accounts and one of them's movements, a page at a time).
- * Each internal call costs the web service an HTTP round-trip and the actor load here, so a page
- * gets everything it shows from one route.
+ * Each internal call costs the web service an HTTP round-trip, so a page gets everything it shows
+ * from one route. No actor load (one query fewer on the hot path): both read only the accounts
+ * whose owner is the signed acting-user id, so an id that is no user simply owns nothing.
  */
 export function overviewRoutes(db: Knex): Router {
   async function showOverview(ctx: Koa.Context) {
     onlyQuery(ctx, ['limit']);
     const page = pagination(ctx, 5);
-    const accounts = await listAccounts(db, (await loadActor(ctx, db)).id);
+    const accounts = await listAccounts(db, actingUserId(ctx));
     const { movements } = await listMovements(
       db,
       accounts.map((a) => a.number),
@@ -33,7 +34,7 @@ export function overviewRoutes(db: Knex): Router {
     // Compared with the user's own account numbers only: anything else is not theirs (404).
     const requested = typeof ctx.query.account === 'string' && ctx.query.account !== '' ? ctx.query.account : undefined;
     const page = pagination(ctx, 20);
-    const accounts = await listAccounts(db, (await loadActor(ctx, db)).id);
+    const accounts = await listAccounts(db, actingUserId(ctx));
     const account = requested ?? accounts[0]?.number ?? null;
     if (account !== null && !accounts.some((a) => a.number === account)) {
       throw notFound('unknown_account', 'Ce compte n’existe pas ou ne vous appartient pas.');
