@@ -21,19 +21,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/postgres.js';
+import { intEnv } from './env.js';
 
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 32);
 const SECONDS = intEnv('BENCH_SECONDS', 8);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function intEnv(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive whole number`);
-  return Number(value);
-}
 
 interface Target {
   name: string;

@@ -29,6 +29,7 @@ import { openPrimaryAccount } from '#transactions/ledger/accounts.js';
 import { openingDeposit } from '#transactions/ledger/seed.js';
 import { insertUser } from '#web/auth/users.js';
 import { createPostgresDatabase, freePort, stopPostgres } from '../test/helpers/postgres.js';
+import { intEnv } from './env.js';
 
 const TRANSFERS = intEnv('BENCH_TRANSFERS', 4000);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 16);
@@ -38,13 +39,6 @@ const OPENING_CENTS = 1_000_00;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const KINDS = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function intEnv(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive whole number`);
-  return Number(value);
-}
 
 interface Account {
   userId: number;
