@@ -8,6 +8,9 @@
  * Environment: BENCH_DATABASES=sqlite,postgres (default both), BENCH_TRANSFERS (4000),
  * BENCH_CONCURRENCY (16), BENCH_ACCOUNTS (200), BENCH_LOG_LEVEL (info), BENCH_CPU_PROF (a directory:
  * write a V8 CPU profile of the service there).
+ * Reference, measured in the same run with the same client and concurrency: a bare Node `http`
+ * server (its own process) answering the same signed POSTs with a constant; every rate is also
+ * printed as a share of it, so runs on different machines compare.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
@@ -26,6 +29,7 @@ import { openPrimaryAccount } from '#transactions/ledger/accounts.js';
 import { openingDeposit } from '#transactions/ledger/seed.js';
 import { insertUser } from '#web/auth/users.js';
 import { createPostgresDatabase, freePort, stopPostgres } from '../test/helpers/postgres.js';
+import { intEnv } from './env.js';
 
 const TRANSFERS = intEnv('BENCH_TRANSFERS', 4000);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 16);
@@ -35,13 +39,6 @@ const OPENING_CENTS = 1_000_00;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const KINDS = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function intEnv(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive whole number`);
-  return Number(value);
-}
 
 interface Account {
   userId: number;
@@ -154,6 +151,39 @@ async function fire(base: string, key: SigningKey, accounts: Account[], count: n
   return { seconds: (performance.now() - started) / 1000, latencies, statuses };
 }
 
+const BARE_SERVER = `
+const http = require('node:http');
+http.createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 201; res.end('{}'); }); })
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+/** Requests per second a bare Node server answers to the same client at the same concurrency. */
+async function bareReference(key: SigningKey, accounts: Account[]): Promise<number> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: 'ignore',
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i += 1) {
+      if (
+        await fetch(base).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      await sleep(50);
+    }
+    await fire(base, key, accounts, WARMUP);
+    const measured = await fire(base, key, accounts, TRANSFERS);
+    return TRANSFERS / measured.seconds;
+  } finally {
+    await stopService(child);
+  }
+}
+
 async function checkInvariants(db: Knex, accounts: Account[], succeeded: number): Promise<string[]> {
   const violations: string[] = [];
   const rows: Array<{ number: string; kind: string; balance: unknown; journal: unknown }> = await db('accounts as a')
@@ -242,6 +272,8 @@ async function run(kind: string): Promise<Result> {
 
 const results: Result[] = [];
 const loadBefore = loadavg()[0] ?? 0;
+const fakeAccounts = Array.from({ length: 2 }, (_, i) => ({ userId: i + 1, number: `FT${i + 1}000000000` }));
+const reference = await bareReference({ keyId: 'bench', secret: randomBytes(32).toString('hex') }, fakeAccounts);
 try {
   for (const kind of KINDS) results.push(await run(kind));
 } finally {
@@ -252,7 +284,12 @@ console.log(
     `${WARMUP} warm-up transfers not counted; ${cpus().length} CPUs, ` +
     `1-min load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after\n`,
 );
-console.log('database    transfers  seconds  transfers/s   p50 ms   p95 ms   p99 ms  statuses          violations');
+console.log(
+  `Reference: a bare Node http server answers the same client at ${reference.toFixed(0)} requests/s (100 %).\n`,
+);
+console.log(
+  'database    transfers  seconds  transfers/s  share of bare   p50 ms   p95 ms   p99 ms  statuses          violations',
+);
 for (const r of results) {
   console.log(
     [
@@ -260,6 +297,7 @@ for (const r of results) {
       String(r.transfers).padStart(10),
       r.seconds.toFixed(2).padStart(8),
       r.perSecond.toFixed(0).padStart(12),
+      `${((100 * r.perSecond) / reference).toFixed(1)} %`.padStart(14),
       r.p50.toFixed(1).padStart(8),
       r.p95.toFixed(1).padStart(8),
       r.p99.toFixed(1).padStart(8),

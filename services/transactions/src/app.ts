@@ -2,12 +2,14 @@ import Koa from 'koa';
 import type { Knex } from 'knex';
 import { allowedMethods } from '#shared/allowed-methods.js';
 import type { Logger } from '#shared/logger.js';
+import { createMetrics, httpMetrics, metricsRoutes, poolMetrics } from '#shared/metrics.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
 import { parseBody } from '#shared/request-body.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
 import { systemRoutes } from '#shared/system-routes.js';
 import type { TransactionsConfig } from './config.js';
 import { jsonErrors } from './errors-json.js';
+import { movementMetrics } from './metrics.js';
 import { apiRoutes } from './routes/api.js';
 import { TRANSACTIONS_MIGRATIONS } from './schema.js';
 import { requireSignature } from './signature-auth.js';
@@ -26,8 +28,12 @@ export function createApp({ config, db, logger, schema }: TransactionsDeps): Koa
   app.silent = true;
   const schemaCheck = schema ?? createSchemaCheck(db, TRANSACTIONS_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schemaCheck);
-  const api = apiRoutes(db, logger);
+  const metrics = createMetrics('transactions');
+  poolMetrics(metrics, db);
+  const api = apiRoutes(db, logger, movementMetrics(metrics));
+  const metricsRouter = metricsRoutes(metrics);
 
+  app.use(httpMetrics(metrics));
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(jsonErrors(logger));
   app.use(async function noSniffNoStore(ctx, next) {
@@ -36,7 +42,8 @@ export function createApp({ config, db, logger, schema }: TransactionsDeps): Koa
     await next();
   });
   app.use(system.routes());
-  app.use(allowedMethods([system, api]));
+  app.use(metricsRouter.routes());
+  app.use(allowedMethods([system, api, metricsRouter]));
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schemaCheck.ensure();
     await next();

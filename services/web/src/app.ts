@@ -5,6 +5,7 @@ import session from 'koa-session';
 import type { Knex } from 'knex';
 import { allowedMethods } from '#shared/allowed-methods.js';
 import type { Logger } from '#shared/logger.js';
+import { createMetrics, httpMetrics, metricsRoutes, poolMetrics } from '#shared/metrics.js';
 import { createSchemaCheck, type SchemaCheck } from '#shared/migrations/runner.js';
 import { parseBody } from '#shared/request-body.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
@@ -16,6 +17,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import { createSessionStore } from './auth/session-store.js';
 import type { WebConfig } from './config.js';
 import { htmlErrors } from './errors-html.js';
+import { hashQueueMetrics } from './metrics.js';
 import { createRenderer } from './render.js';
 import { webRoutes } from './routes/index.js';
 import { WEB_MIGRATIONS } from './schema.js';
@@ -72,14 +74,20 @@ export function createApp(deps: WebDeps): Koa {
   const schema = deps.schema ?? createSchemaCheck(db, WEB_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schema);
   const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
+  const metrics = createMetrics('web');
+  poolMetrics(metrics, db);
+  hashQueueMetrics(metrics, hasher);
+  const metricsRouter = metricsRoutes(metrics);
 
   app.use(forwardedHeadersFromTrustedProxyOnly(config.trustProxy));
+  app.use(httpMetrics(metrics));
   app.use(requestIdAndLogging(logger, config.appColor));
   app.use(securityHeaders());
   app.use(system.routes());
+  app.use(metricsRouter.routes());
   app.use(staticFiles(`${webRoot}static`));
   app.use(htmlErrors(logger, render));
-  app.use(allowedMethods([system, ...pages]));
+  app.use(allowedMethods([system, metricsRouter, ...pages]));
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schema.ensure();
     await next();

@@ -1,8 +1,11 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type {
   AccountView,
+  HistoryView,
   JournalEntryView,
-  MovementView,
   OpenAccountBody,
+  OverviewView,
   PageInfo,
   TransferRequestBody,
   TransferView,
@@ -21,6 +24,38 @@ function unavailable(): AppError {
   return new AppError(503, 'transactions_unavailable', 'Le service des opérations est momentanément indisponible.');
 }
 
+interface RawResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * Node's http client over a keep-alive agent: every page makes a call, and a fresh TCP connection
+ * (or fetch's stream machinery) per call costs more CPU than the page itself.
+ */
+function createSender(baseUrl: string) {
+  const https = new URL(baseUrl).protocol === 'https:';
+  const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const request = https ? httpsRequest : httpRequest;
+  return function send(method: string, path: string, headers: Record<string, string>, body: string) {
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = request(
+        `${baseUrl}${path}`,
+        { method, headers, agent, timeout: TIMEOUT_MS },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+      req.on('error', reject);
+      req.end(body || undefined);
+    });
+  };
+}
+
 /**
  * Signed HTTP client for the transactions service, typed with the shared contract. Each call
  * carries the acting user's id inside the signature and the current request id. Refusals come
@@ -28,35 +63,34 @@ function unavailable(): AppError {
  * becomes a 503.
  */
 export function createTransactionsClient(baseUrl: string, key: SigningKey, logger: Logger) {
+  const send = createSender(baseUrl);
   async function call<T>(method: 'GET' | 'POST', path: string, actingUserId: number, payload?: unknown): Promise<T> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...signatureHeaders(key, { method, path, body, actingUserId: String(actingUserId) }),
     };
-    if (body) headers['content-type'] = 'application/json';
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
     const requestId = currentRequestId();
     if (requestId) headers['x-request-id'] = requestId;
-    let response: Response;
+    let response: RawResponse;
     try {
-      response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers,
-        body: body || undefined,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
+      response = await send(method, path, headers, body);
     } catch (err) {
       logger.error({ err: (err as Error).message, path }, 'transactions service unreachable');
       throw unavailable();
     }
-    const text = await response.text();
+    const { text } = response;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
       json = {};
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const error = (json as { error?: { code?: string; message?: string } }).error;
       if (response.status >= 500 || !error?.code) {
         logger.error({ status: response.status, path }, 'transactions service error');
@@ -83,15 +117,8 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
     /** Idempotent: a repeat returns the account the first call opened. */
     openPrimaryAccount: async (userId: number) =>
       (await call<{ account: AccountView }>('POST', '/api/accounts/primary', userId, {})).account,
-    latestMovements: async (userId: number, limit = 5) =>
-      (await call<{ movements: MovementView[] }>('GET', `/api/movements${query({ limit })}`, userId)).movements,
-    /** One account's movements, or with account '' those of all the user's accounts. */
-    history: (userId: number, account: string, page: number, pageSize: number) =>
-      call<{ movements: MovementView[] } & PageInfo>(
-        'GET',
-        `/api/movements${query({ account, page, pageSize })}`,
-        userId,
-      ),
+  OpenAccountBody,
+  OverviewView,
     transfer: async (userId: number, input: TransferRequestBody) =>
       (await call<{ transfer: TransferView }>('POST', '/api/transfers', userId, input)).transfer,
     journal: (userId: number, page: number, pageSize: number) =>

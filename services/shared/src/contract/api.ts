@@ -74,6 +74,19 @@ export interface PageInfo {
   hasNext: boolean;
 }
 
+/** GET /api/overview: what the dashboard shows, in one call. */
+export interface OverviewView {
+  accounts: AccountView[];
+  movements: MovementView[];
+}
+
+/** GET /api/history: what the history page shows, in one call (`account` null: all the user's accounts). */
+export interface HistoryView extends PageInfo {
+  accounts: AccountView[];
+  account: string | null;
+  movements: MovementView[];
+}
+
 /** POST /api/transfers */
 export interface TransferRequestBody {
   idempotencyKey: string;

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { parseAmount } from '#shared/contract/money.js';
 import { AppError, conflict } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
+import type { MovementCounter } from '../metrics.js';
 import { executeMovement, type MovementOutcome, type MovementRequest } from '../ledger/transfers.js';
 import { actingUserId, loadActor, requireAdmin } from './actor.js';
 import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredString } from './validate.js';
@@ -13,7 +14,7 @@ import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredSt
  * settlement). Input errors are refused before the key is used; business refusals are recorded
  * under the key and replayed as they were.
  */
-export function transferRoutes(db: Knex, logger: Logger): Router {
+export function transferRoutes(db: Knex, logger: Logger, movements: MovementCounter): Router {
   async function transfer(ctx: Koa.Context) {
     const body = jsonObject(ctx, ['idempotencyKey', 'fromAccount', 'to', 'amount', 'label']);
     const key = idempotencyKey(body);
@@ -25,7 +26,7 @@ export function transferRoutes(db: Knex, logger: Logger): Router {
       amountCents: parseAmount(amountField(body)),
       label: label(body),
     };
-    respond(ctx, logger, 'transfer', await executeMovement(db, actingUserId(ctx), request));
+    respond(ctx, logger, movements, 'transfer', await executeMovement(db, actingUserId(ctx), request));
   }
 
   async function deposit(ctx: Koa.Context) {
@@ -38,7 +39,7 @@ export function transferRoutes(db: Knex, logger: Logger): Router {
       amountCents: parseAmount(amountField(body)),
       label: label(body),
     };
-    respond(ctx, logger, 'deposit', await executeMovement(db, actor.id, request));
+    respond(ctx, logger, movements, 'deposit', await executeMovement(db, actor.id, request));
   }
 
   return new Router()
@@ -55,7 +56,19 @@ function amountField(body: Record<string, unknown>): unknown {
   return value;
 }
 
-function respond(ctx: Koa.Context, logger: Logger, kind: 'transfer' | 'deposit', result: MovementOutcome): void {
+function respond(
+  ctx: Koa.Context,
+  logger: Logger,
+  movements: MovementCounter,
+  kind: 'transfer' | 'deposit',
+  result: MovementOutcome,
+): void {
+  const replayed = 'replay' in result && result.replay;
+  movements.inc({
+    kind,
+    outcome: replayed ? 'replayed' : result.outcome,
+    code: result.outcome === 'refused' ? result.refusal.code : '',
+  });
   if (result.outcome === 'key_reused') {
     throw conflict(
       'idempotency_key_reused',

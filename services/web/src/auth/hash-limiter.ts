@@ -8,6 +8,8 @@ import { serviceUnavailable } from '#shared/errors.js';
 export class Limiter {
   private running = 0;
   private readonly queue: Array<{ start: () => void; timer: NodeJS.Timeout }> = [];
+  /** Told how long each task waited for its turn (0 when it started at once): the metrics hook. */
+  onStart: ((waitedMs: number) => void) | undefined;
 
   constructor(
     private readonly concurrency: number,
@@ -35,13 +37,16 @@ export class Limiter {
   private acquire(): Promise<void> {
     if (this.running < this.concurrency) {
       this.running += 1;
+      this.onStart?.(0);
       return Promise.resolve();
     }
     if (this.queue.length >= this.maxQueue) return Promise.reject(busy());
+    const queuedAt = performance.now();
     return new Promise<void>((resolve, reject) => {
       const entry = {
         start: () => {
           clearTimeout(entry.timer);
+          this.onStart?.(performance.now() - queuedAt);
           resolve();
         },
         timer: setTimeout(() => {

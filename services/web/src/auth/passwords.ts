@@ -18,6 +18,8 @@ export interface PasswordHasher {
   needsRehash(stored: string): boolean;
   /** A hash of a random password, to verify against when the user does not exist (same timing). */
   readonly dummyHash: Promise<string>;
+  /** The hashing queue (depth, running tasks, wait hook), read by the metrics. */
+  readonly queue: Limiter;
 }
 
 /**
@@ -33,6 +35,7 @@ export function createPasswordHasher(
   const hash = (password: string) =>
     limiter.run(async () => Buffer.from(await Scrypt.kdf(password, params)).toString('base64'));
   return {
+    queue: limiter,
     hash,
     verify: (stored, password) =>
       limiter.run(async () => {

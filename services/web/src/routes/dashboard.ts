@@ -7,11 +7,8 @@ import { OUTAGE_MESSAGE, outageStatus, unlessOutage, type PageDeps } from './pag
 export function dashboardRoutes({ render, transactions }: PageDeps): Router {
   async function showDashboard(ctx: Koa.Context) {
     const user = currentUser(ctx);
-    const loaded = await unlessOutage(
-      Promise.all([transactions.accounts(user.id), transactions.latestMovements(user.id, 5)]),
-    );
-
-    const [accounts, movements] = loaded ?? [[], []];
+    const loaded = await unlessOutage(transactions.overview(user.id, 5));
+    const { accounts, movements } = loaded ?? { accounts: [], movements: [] };
     const primary = accounts.find((a) => a.kind === 'primary') ?? accounts[0];
     render(
       ctx,

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
 import { OUTAGE_MESSAGE, outageStatus, pageNumber, pagination, unlessOutage, type PageDeps } from './page-helpers.js';
 
@@ -15,15 +14,8 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
     const user = currentUser(ctx);
     const page = pageNumber(ctx.query.page);
     const requested = typeof ctx.query.account === 'string' ? ctx.query.account : '';
-    const loaded = await unlessOutage(
-      (async () => {
-        const accounts = await transactions.accounts(user.id);
-        if (requested && !accounts.some((a) => a.number === requested)) {
-          throw new AppError(404, 'unknown_account', 'Ce compte n’existe pas ou ne vous appartient pas.');
-        }
-        return { accounts, history: await transactions.history(user.id, requested, page, PAGE_SIZE) };
-      })(),
-    );
+    // Without `account`, the movements of all the user's accounts ("Tous mes comptes").
+    const loaded = await unlessOutage(transactions.historyPage(user.id, requested || undefined, page, PAGE_SIZE));
 
     render(
       ctx,
@@ -33,14 +25,14 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
         page: 'transactions',
         accounts: loaded?.accounts ?? [],
         selectedAccount: requested || null,
-        movements: loaded?.history.movements ?? [],
+        movements: loaded?.movements ?? [],
         outage: loaded ? null : OUTAGE_MESSAGE,
         pagination: pagination(
           '/transactions',
           requested ? { account: requested } : {},
           page,
           PAGE_SIZE,
-          loaded?.history.hasNext ?? false,
+          loaded?.hasNext ?? false,
         ),
       },
       loaded ? 200 : outageStatus(ctx),
