@@ -16,7 +16,6 @@ if [[ ! -s /etc/nginx/upstream/active.conf ]]; then
   set-upstream --init "$host" "$colour" "${GATEWAY_UPSTREAM_PORT:-5000}"
 fi
 echo "gateway: upstream $(set-upstream --current)" >&2
-# The address nginx is about to resolve, for gateway-healthcheck's change detection.
-host="$(set-upstream --current | cut -d' ' -f1)"
-getent hosts "$host" | awk '{ print $1; exit }' >/tmp/nginx/upstream.addr || true
+# The addresses nginx is about to resolve, for gateway-healthcheck's change detection.
+set-upstream --record
 exec "$@"

@@ -10,16 +10,25 @@
 #                                     only write the file, and only if it does not exist yet
 #                                     (used by the entrypoint before nginx starts).
 #   set-upstream --current            print "HOST COLOUR" of the active upstream.
+#   set-upstream --addresses          print the addresses HOST resolves to now, sorted, on one
+#                                     line (what nginx gets when it reloads).
+#   set-upstream --record             record them as the ones nginx has loaded (after a reload).
 #
 # The file is /etc/nginx/upstream/active.conf (a named volume in PROD, so it survives the
 # gateway's re-creation). nginx resolves HOST when it (re)loads: the target must be running.
+# With replicas, Docker's DNS answers HOST with one address per container and nginx makes each
+# one a server of the upstream: requests are spread round-robin over them. A replica that fails
+# (connection refused or reset, timeout) is left aside for fail_timeout and the request, when
+# it is idempotent, is retried on another one (gateway/nginx.conf, proxy_next_upstream). The
+# addresses nginx loaded are recorded in /tmp/nginx/upstream.addr: gateway-healthcheck reloads
+# nginx when the DNS answer changes (a replica stopped, added or restarted with a new address).
 set -euo pipefail
 
 readonly DIR="${GATEWAY_UPSTREAM_DIR:-/etc/nginx/upstream}"
 readonly FILE="$DIR/active.conf"
 
 usage() {
-  echo "usage: set-upstream [--init] HOST COLOUR [PORT] | set-upstream --current" >&2
+  echo "usage: set-upstream [--init] HOST COLOUR [PORT] | set-upstream --current|--addresses|--record" >&2
   exit 2
 }
 
@@ -29,7 +38,10 @@ render() {
 # active: $host $colour
 # Written by set-upstream; the gateway routes every request to this web service.
 upstream web_active {
-    server $host:$port max_fails=0;
+    # One server per address of $host (one per replica). Shared by the workers: a replica that
+    # failed once is left aside by all of them for 10 s (ignored when there is one address).
+    zone web_active 64k;
+    server $host:$port max_fails=1 fail_timeout=10s;
     keepalive 64;
     # Below the services' keep-alive timeout (65 s): nginx closes idle sockets first.
     keepalive_timeout 60s;
@@ -40,11 +52,35 @@ map \$host \$upstream_color {
 CONF
 }
 
+current() {
+  [[ -s "$FILE" ]] || { echo "set-upstream: $FILE does not exist" >&2; exit 1; }
+  sed -n 's/^# active: //p' "$FILE" | head -1
+}
+
+# IPv4 addresses of a host, sorted, space-separated (empty when it does not resolve).
+addresses_of() {
+  getent ahostsv4 "$1" 2>/dev/null | awk '{ print $1 }' | sort -u | paste -sd ' ' - || true
+}
+
+# Records the addresses nginx has just loaded, for gateway-healthcheck's change detection.
+record_addresses() {
+  if [[ -d /tmp/nginx ]]; then addresses_of "$1" >/tmp/nginx/upstream.addr; fi
+}
+
 init=0
 case "${1:-}" in
   --current)
-    [[ -s "$FILE" ]] || { echo "set-upstream: $FILE does not exist" >&2; exit 1; }
-    sed -n 's/^# active: //p' "$FILE" | head -1
+    current
+    exit 0
+    ;;
+  --addresses)
+    read -r host _ < <(current)
+    addresses_of "$host"
+    exit 0
+    ;;
+  --record)
+    read -r host _ < <(current)
+    record_addresses "$host"
     exit 0
     ;;
   --init) init=1; shift ;;
@@ -82,8 +118,5 @@ mv -f "$tmp" "$FILE"
 nginx -t -q || restore "nginx -t refused the new upstream"
 nginx -s reload || restore "nginx reload failed"
 [[ -n "$backup" ]] && rm -f "$backup"
-# The address nginx now uses, for gateway-healthcheck's change detection.
-if [[ -d /tmp/nginx ]]; then
-  getent hosts "$host" | awk '{ print $1; exit }' >/tmp/nginx/upstream.addr || true
-fi
+record_addresses "$host"
 echo "set-upstream: now routing to $host:$port ($colour)"

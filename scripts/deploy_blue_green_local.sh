@@ -19,6 +19,10 @@
 #                              (default true); false keeps it running so that a rollback is a flip
 #   HEALTH_TIMEOUT=120         seconds to wait for the new version to be ready
 #   DRAIN_TIMEOUT=30           PROD: seconds to wait for the old gateway workers to finish
+#   WEB_REPLICAS=1             PROD: web containers per colour (1-8); the gateway spreads the
+#                              requests over every replica of the active colour
+#   TRANSACTIONS_REPLICAS=1    PROD: transactions containers per colour (1-8); web reaches them
+#                              through Docker's DNS (round-robin per new connection)
 #   BANK_STATE_DIR             state kept outside the checkout (default ~/.fintech-test): the
 #                              stacks' env files, the PROD release record, the deploy locks
 #   ENV_FILE                   env file of the services (default <BANK_STATE_DIR>/<target>.env,

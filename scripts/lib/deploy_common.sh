@@ -85,13 +85,8 @@ require_local_release() {
   done
 }
 
-# Id of a compose service's container (running only, or in any state with `all`).
-container_of() {
-  local project="$1" service="$2" all=()
-  [[ "${3:-}" == all ]] && all=(-a)
-  docker ps "${all[@]}" -q --filter "label=com.docker.compose.project=$project" \
-    --filter "label=com.docker.compose.service=$service" | head -1
-}
+# Id of a compose service's (first) container (running only, or in any state with `all`).
+container_of() { containers_of "$@" | head -1; }
 
 # "<service> <id>" of the project's containers (any state), one per line.
 project_containers() {
@@ -99,15 +94,24 @@ project_containers() {
     --format '{{.Label "com.docker.compose.service"}} {{.ID}}'
 }
 
-# "<service> <id> <status> <restarts> <exit code>" for each listed service that has a container:
-# one `docker ps` and one `docker inspect` whatever the number of services.
+# Ids of every container of a compose service (its replicas), running only or with `all`.
+containers_of() {
+  local project="$1" service="$2" all=()
+  [[ "${3:-}" == all ]] && all=(-a)
+  docker ps "${all[@]}" -q --filter "label=com.docker.compose.project=$project" \
+    --filter "label=com.docker.compose.service=$service"
+}
+
+# "<service> <id> <status> <restarts> <exit code>" for each container (every replica) of the
+# listed services: one `docker ps` and one `docker inspect` whatever their number.
 container_states() {
   local project="$1" service id
   shift
-  local -A wanted=() ids=()
+  local -A wanted=()
+  local ids=()
   for service in "$@"; do wanted[$service]=1; done
   while read -r service id; do
-    [[ -n "${wanted[$service]:-}" && -z "${ids[$service]:-}" ]] && ids[$service]="$id"
+    [[ -n "${wanted[$service]:-}" ]] && ids+=("$id")
   done < <(project_containers "$project")
   ((${#ids[@]} > 0)) || return 0
   docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Id}} {{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' \

@@ -18,10 +18,13 @@
 #   PRUNE_UAT=true|false       default false
 #   STOP_OLD_COLOR=true|false  default true
 #   HEALTH_TIMEOUT=120  DRAIN_TIMEOUT=30  SMOKE_SECONDS=10   (seconds)
+#   WEB_REPLICAS=1  TRANSACTIONS_REPLICAS=1   PROD: containers per service and colour (1 to
+#                              DEPLOY_MAX_REPLICAS); UAT runs one of each and refuses more
 #
 # Bad values: one line on stderr naming the parameter, exit 2, before anything is touched.
 
 DEPLOY_TAG_RE='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
+DEPLOY_MAX_REPLICAS=8
 DEPLOY_NAME_RE='^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$'
 
 deploy_params_refuse() {
@@ -48,6 +51,13 @@ deploy_params_seconds() {
   [[ "${2:-}" != positive || "${!1}" -gt 0 ]] || deploy_params_refuse "$1 must be at least 1 second"
 }
 
+deploy_params_replicas() {
+  [[ "${!1}" =~ ^[1-9][0-9]?$ && "${!1}" -le "$DEPLOY_MAX_REPLICAS" ]] ||
+    deploy_params_refuse "$1 must be a whole number from 1 to $DEPLOY_MAX_REPLICAS, got '${!1}'"
+  [[ "$TARGET" == prod || "${!1}" == 1 ]] ||
+    deploy_params_refuse "$1=${!1}: replicas apply to TARGET=prod only (UAT runs one container per service)"
+}
+
 # Applies the defaults, checks every value, exports the result. $1: the repository's root.
 deploy_params_resolve() {
   local root="$1"
@@ -60,6 +70,8 @@ deploy_params_resolve() {
   HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
   DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-30}"
   SMOKE_SECONDS="${SMOKE_SECONDS:-10}"
+  WEB_REPLICAS="${WEB_REPLICAS:-1}"
+  TRANSACTIONS_REPLICAS="${TRANSACTIONS_REPLICAS:-1}"
   IMAGE_TAG_PREVIOUS="${IMAGE_TAG_PREVIOUS:-}"
 
   case "$TARGET" in uat | prod) ;; *) deploy_params_refuse "unknown TARGET '$TARGET' (expected uat or prod)" ;; esac
@@ -70,6 +82,8 @@ deploy_params_resolve() {
   deploy_params_seconds HEALTH_TIMEOUT positive
   deploy_params_seconds DRAIN_TIMEOUT
   deploy_params_seconds SMOKE_SECONDS
+  deploy_params_replicas WEB_REPLICAS
+  deploy_params_replicas TRANSACTIONS_REPLICAS
 
   if [[ -z "${IMAGE_NAME:-}" ]]; then
     [[ "$MODE" == build ]] || deploy_params_refuse "MODE=image needs IMAGE_NAME (e.g. ghcr.io/owner/fintech-test)"
@@ -94,14 +108,14 @@ deploy_params_resolve() {
   [[ -z "${DEPLOY_TEST_UPSTREAM_HOST:-}" || "$TARGET" == prod ]] ||
     deploy_params_refuse "DEPLOY_TEST_UPSTREAM_HOST only applies to TARGET=prod"
   export TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
-    HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS
+    HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS
 }
 
 # The resolved parameters as KEY=value lines ($GITHUB_ENV format).
 deploy_params_print() {
   local key
   for key in TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
-    HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS; do
+    HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS; do
     printf '%s=%s\n' "$key" "${!key}"
   done
 }

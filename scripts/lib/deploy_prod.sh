@@ -30,6 +30,15 @@ other_colour() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
 
 cid() { container_of "$PROD_PROJECT" "$@"; }
 
+# Ids of every running replica of a service.
+cids() { containers_of "$PROD_PROJECT" "$1"; }
+
+# Replicas each service of a colour runs (deploy parameters WEB_REPLICAS, TRANSACTIONS_REPLICAS).
+replicas_of() { if [[ "$1" == web ]]; then echo "$WEB_REPLICAS"; else echo "$TRANSACTIONS_REPLICAS"; fi; }
+
+# Address of a container on the stack's network (what Docker's DNS gives for its service name).
+address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{ print $1 }'; }
+
 gateway_running() { [[ -n "$(cid gateway)" ]]; }
 
 gx() { docker exec "$(cid gateway)" "$@"; }
@@ -52,33 +61,44 @@ status_from_container() {
   docker exec "$1" node -e "fetch(process.argv[1]).then((r) => console.log(r.status), () => console.log('none'))" "$2" 2>/dev/null || true
 }
 
-# Waits until both services of `colour` answer /ready (DB reachable, migrations applied). A
-# container that exits or restarts meanwhile fails it at once, naming the container.
+# How many replicas of `service` answer /ready, by address: transactions from a web container,
+# web from the gateway (its network and DNS: what nginx uses after the reload) when it runs.
+ready_replicas() {
+  local service="$1" colour="$2" web_id="$3" id address status n=0
+  for id in $(cids "${service}_$colour"); do
+    address="$(address_of "$id")"
+    if [[ "$service" == web ]] && gateway_running; then
+      status="$(status_from_gateway "$address" /ready)"
+    else
+      status="$(status_from_container "$web_id" "http://$address:5000/ready")"
+    fi
+    [[ "$status" == 200 ]] && n=$((n + 1))
+  done
+  echo "$n"
+}
+
+# Waits until every replica of both services of `colour` answers /ready (DB reachable,
+# migrations applied). A container that exits or restarts meanwhile fails it at once, naming it.
 wait_colour_ready() {
-  local colour="$1" deadline=$((SECONDS + HEALTH_TIMEOUT)) web_status="none" tx_status="none"
-  local pause=0.2 crash
+  local colour="$1" deadline=$((SECONDS + HEALTH_TIMEOUT)) web_ready=0 tx_ready=0
+  local pause=0.2 crash web_id
   while ((SECONDS < deadline)); do
     if crash="$(crashed_service "$PROD_PROJECT" "transactions_$colour" "web_$colour")"; then
       report_crash "$crash"
       return 1
     fi
-    local web_id tx_id
-    web_id="$(cid "web_$colour")" tx_id="$(cid "transactions_$colour")"
-    if [[ -n "$web_id" && -n "$tx_id" ]]; then
-      tx_status="$(status_from_container "$web_id" "http://transactions_$colour:5000/ready")"
-      if gateway_running; then
-        web_status="$(status_from_gateway "web_$colour" /ready)"
-      else
-        web_status="$(status_from_container "$web_id" "http://web_$colour:5000/ready")"
-      fi
-      if [[ "$web_status" == 200 && "$tx_status" == 200 ]]; then
+    web_id="$(cid "web_$colour")"
+    if [[ -n "$web_id" ]]; then
+      tx_ready="$(ready_replicas transactions "$colour" "$web_id")"
+      web_ready="$(ready_replicas web "$colour" "$web_id")"
+      if ((web_ready == WEB_REPLICAS && tx_ready == TRANSACTIONS_REPLICAS)); then
         return 0
       fi
     fi
     sleep "$pause"
     pause=1
   done
-  log "$colour not ready after ${HEALTH_TIMEOUT}s (web_$colour /ready: ${web_status:-none}, transactions_$colour /ready: ${tx_status:-none})"
+  log "$colour not ready after ${HEALTH_TIMEOUT}s (/ready answered 200 by $web_ready of $WEB_REPLICAS web_$colour and $tx_ready of $TRANSACTIONS_REPLICAS transactions_$colour replicas)"
   return 1
 }
 
@@ -86,11 +106,12 @@ prod_diagnostics() {
   log "diagnostics: compose ps"
   pc ps -a >&2 || true
   log "diagnostics: last logs"
-  local service
+  local service id
   for service in "$@"; do
-    [[ -n "$(cid "$service" all)" ]] || continue
-    echo "----- $service -----" >&2
-    docker logs --tail 40 "$(cid "$service" all)" >&2 2>&1 || true
+    for id in $(containers_of "$PROD_PROJECT" "$service" all); do
+      echo "----- $service ($id) -----" >&2
+      docker logs --tail 40 "$id" >&2 2>&1 || true
+    done
   done
   if gateway_running; then
     echo "----- gateway upstream -----" >&2
@@ -133,8 +154,10 @@ migrate_release() {
 }
 
 # Starts `colour` on a release: the database if it is not running, the release's migrate job,
-# then transactions, then web. No ports are published by these services. --remove-orphans drops containers no longer defined in the compose file (the other
-# colour is defined, so it stays). Containers already running this release are left as they are.
+# then TRANSACTIONS_REPLICAS transactions and WEB_REPLICAS web containers (all replicas of a
+# colour start, and later stop, together). No ports are published by these services.
+# --remove-orphans drops containers no longer defined in the compose file (the other colour is
+# defined, so it stays). A colour already running this release with these replicas is left as it is.
 start_colour() {
   local colour="$1" name="$2" tag="$3"
   note_restart_counts "$PROD_PROJECT" "transactions_$colour" "web_$colour"
@@ -146,24 +169,28 @@ start_colour() {
     pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
   fi
   migrate_release "$name" "$tag" || die "the migrate job of $tag failed; nothing else was started"
-  pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans "transactions_$colour" >&2 ||
+  pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans \
+    --scale "transactions_$colour=$TRANSACTIONS_REPLICAS" "transactions_$colour" >&2 ||
     die "transactions_$colour did not start"
-  pr "$name" "$tag" up -d --no-build --no-deps "web_$colour" >&2 || die "web_$colour did not start"
+  pr "$name" "$tag" up -d --no-build --no-deps --scale "web_$colour=$WEB_REPLICAS" "web_$colour" >&2 ||
+    die "web_$colour did not start"
 }
 
-# True when both services of `colour` are running from the images of release <name> <tag>.
+# True when both services of `colour` run their number of replicas, all from the images of
+# release <name> <tag>.
 colour_runs() {
-  local colour="$1" name="$2" tag="$3" service id
+  local colour="$1" name="$2" tag="$3" service ids
   for service in web transactions; do
-    id="$(cid "${service}_$colour")"
-    [[ -n "$id" && "$(docker inspect -f '{{.Config.Image}}' "$id")" == "$(release_image "$name" "$tag" "$service")" ]] ||
+    mapfile -t ids < <(cids "${service}_$colour")
+    ((${#ids[@]} == $(replicas_of "$service"))) || return 1
+    [[ "$(docker inspect -f '{{.Config.Image}}' "${ids[@]}" | sort -u)" == "$(release_image "$name" "$tag" "$service")" ]] ||
       return 1
   done
 }
 
 stop_colour() {
   local colour="$1"
-  # SIGTERM: each service stops accepting, finishes its in-flight requests, then exits
+  # SIGTERM to every replica: each stops accepting, finishes its in-flight requests, then exits
   # (compose's stop_grace_period bounds it). The images stay for a rollback.
   pc stop "web_$colour" "transactions_$colour" >&2 || true
 }

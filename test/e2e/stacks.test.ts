@@ -104,6 +104,12 @@ describe('Docker stacks (e2e)', function () {
       expect(entry).to.include({ request_id: requestId, upstream_color: 'ci', status: 200, method: 'GET' });
     });
 
+    it("answers 404 for the services' /metrics on the public port", async function () {
+      for (const pathname of ['/metrics', '/metrics/']) {
+        expect((await http(`${base}${pathname}`)).status, pathname).to.equal(404);
+      }
+    });
+
     it('serves its own 502 page when the web service is down, and follows it when it is back', async function () {
       this.timeout(180_000);
       const gatewayBefore = await inspect(await stack.containerId('gateway'));
@@ -195,6 +201,10 @@ describe('Docker stacks (e2e)', function () {
       expect(response.status).to.equal(200);
       expect(JSON.parse(response.body)).to.deep.equal({ status: 'ok' });
       await seesDashboard(base, 'alice');
+    });
+
+    it("answers 404 for the services' /metrics on 5001", async function () {
+      expect((await http(`${base}/metrics`)).status).to.equal(404);
     });
 
     it('has PostgreSQL answering on host port 5433', async function () {

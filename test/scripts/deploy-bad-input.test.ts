@@ -60,6 +60,22 @@ describe('scripts/deploy_blue_green_local.sh: bad input', () => {
     ['HEALTH_TIMEOUT=0', { TARGET: 'prod', HEALTH_TIMEOUT: '0' }, /HEALTH_TIMEOUT must be at least 1 second/],
     ['RUN_SMOKE other than true/false', { TARGET: 'prod', RUN_SMOKE: 'yes' }, /RUN_SMOKE must be true or false/],
     [
+      'WEB_REPLICAS=0',
+      { TARGET: 'prod', WEB_REPLICAS: '0' },
+      /WEB_REPLICAS must be a whole number from 1 to 8, got '0'/,
+    ],
+    [
+      'WEB_REPLICAS=9',
+      { TARGET: 'prod', WEB_REPLICAS: '9' },
+      /WEB_REPLICAS must be a whole number from 1 to 8, got '9'/,
+    ],
+    [
+      'a non-numeric TRANSACTIONS_REPLICAS',
+      { TARGET: 'prod', TRANSACTIONS_REPLICAS: 'two' },
+      /TRANSACTIONS_REPLICAS must be a whole number from 1 to 8, got 'two'/,
+    ],
+    ['replicas on UAT', { TARGET: 'uat', WEB_REPLICAS: '2' }, /WEB_REPLICAS=2: replicas apply to TARGET=prod only/],
+    [
       'an invalid image tag',
       { TARGET: 'prod', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank', IMAGE_TAG: 'a b' },
       /not a valid image tag/,

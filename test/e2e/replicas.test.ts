@@ -1,0 +1,208 @@
+/**
+ * PROD with two replicas per service and colour (WEB_REPLICAS=2, TRANSACTIONS_REPLICAS=2), one
+ * bring-up for every scenario: the gateway spreads over the web replicas and web over the
+ * transactions replicas; `docker kill` of a web replica under continuous load fails no GET, and
+ * the gateway follows the replica when it comes back; three flips under load (all replicas of a
+ * colour at once) fail no request; /metrics is not reachable through the public port while
+ * nginx's stub_status answers on the internal listener.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ComposeStack, TempEnvFile, runOk } from './helpers/compose.js';
+import {
+  expectNoFailure,
+  other,
+  PROD_URL,
+  prodTestEnv,
+  ProdView,
+  runDeploy,
+  sleep,
+  underLoad,
+  type DeployResult,
+} from './helpers/deploy.js';
+import { http } from './helpers/http.js';
+import { formatReport, LoadClient } from './helpers/load-client.js';
+
+const REPLICAS = { WEB_REPLICAS: '2', TRANSACTIONS_REPLICAS: '2' };
+const envFile = new TempEnvFile(prodTestEnv());
+const stateDir = mkdtempSync(path.join(tmpdir(), 'bank-e2e-state-'));
+const prod = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: envFile.path }, [
+  'blue',
+  'green',
+]);
+const view = new ProdView(prod);
+const figures: string[] = [];
+
+async function deployOk(env: Record<string, string> = {}): Promise<DeployResult> {
+  const base = { ENV_FILE: envFile.path, BANK_STATE_DIR: stateDir, TARGET: 'prod', MODE: 'build', RUN_SMOKE: 'false' };
+  const result = await runDeploy(base, { ...REPLICAS, ...env });
+  if (result.code !== 0) throw new Error(`deploy exited ${result.code}:\n${result.output}`);
+  return result;
+}
+
+/** Ids of the running containers of a service (its replicas). */
+async function replicas(service: string): Promise<string[]> {
+  const out = await runOk('docker', [
+    'ps',
+    '-q',
+    '--filter',
+    'label=com.docker.compose.project=bank-prod',
+    '--filter',
+    `label=com.docker.compose.service=${service}`,
+  ]);
+  return out.split('\n').filter(Boolean);
+}
+
+/** Established TCP connections on a container's port 5000 (0x1388), from its own /proc/net/tcp. */
+async function connectionsServed(containerId: string): Promise<number> {
+  const table = await runOk('docker', ['exec', containerId, 'cat', '/proc/net/tcp']);
+  return table.split('\n').filter((line) => / [0-9A-F]{8}:1388 [0-9A-F]{8}:[0-9A-F]{4} 01 /.test(line)).length;
+}
+
+/** The web addresses nginx has loaded (recorded by set-upstream / gateway-healthcheck). */
+async function gatewayAddresses(): Promise<string[]> {
+  return (await view.gatewayExec('cat', '/tmp/nginx/upstream.addr')).trim().split(' ').filter(Boolean);
+}
+
+async function waitForGatewayAddresses(count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await gatewayAddresses()).length !== count) {
+    if (Date.now() > deadline) throw new Error(`the gateway still loads ${JSON.stringify(await gatewayAddresses())}`);
+    await sleep(250);
+  }
+}
+
+describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)', function () {
+  this.timeout(600_000);
+
+  before(async function () {
+    this.timeout(1_200_000);
+    await prod.down(true);
+    const first = await deployOk();
+    expect(first.output).to.contain('cold start');
+    expect(await view.servingColour()).to.equal('blue');
+    figures.push(`[replicas] cold start with 2+2 replicas: ${first.seconds.toFixed(1)} s`);
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    console.log(`\n      Replica figures:\n${figures.map((f) => `        ${f}`).join('\n')}\n`);
+    await prod.down(true);
+    envFile.cleanup();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.log(await prod.diagnostics());
+  });
+
+  it('spreads the load over every web replica, and web over every transactions replica', async () => {
+    const colour = await view.activeColour();
+    const web = await replicas(`web_${colour}`);
+    const transactions = await replicas(`transactions_${colour}`);
+    expect(web, 'web replicas').to.have.length(2);
+    expect(transactions, 'transactions replicas').to.have.length(2);
+    expect(await gatewayAddresses(), 'one upstream server per web replica').to.have.length(2);
+    const load = new LoadClient({ baseUrl: PROD_URL, connections: 50, loginWorkers: 0 });
+    await load.start();
+    let report;
+    try {
+      await sleep(2000);
+      for (const [service, ids] of [
+        ['web', web],
+        ['transactions', transactions],
+      ] as const) {
+        for (const id of ids) {
+          expect(await connectionsServed(id), `${service} replica ${id.slice(0, 12)} serves connections`).to.be.above(
+            0,
+          );
+        }
+      }
+    } finally {
+      report = await load.stop();
+    }
+    const detail = `${formatReport('spread', report)}\n${report.samples.join('\n')}`;
+    expect(report.badResponses + report.connectionErrors, detail).to.equal(0);
+    expect(report.ok, detail).to.be.above(0);
+  });
+
+  it('keeps /metrics off the public port; stub_status answers on the internal listener only', async () => {
+    for (const pathname of ['/metrics', '/metrics/', '/metrics?format=text']) {
+      const response = await http(`${PROD_URL}${pathname}`);
+      expect(response.status, pathname).to.equal(404);
+      expect(response.body, pathname).to.not.contain('# TYPE');
+    }
+    const publicStatus = await http(`${PROD_URL}/nginx_status`);
+    expect(publicStatus.body).to.not.contain('Active connections');
+    const gateway = await prod.containerId('gateway');
+    const published = await runOk('docker', ['port', gateway]);
+    expect(published).to.contain('8080/tcp');
+    expect(published).to.not.contain('8081');
+    // From another container of the stack's network, as Prometheus would scrape it.
+    const [webId] = await replicas(`web_${await view.activeColour()}`);
+    const scraped = await runOk('docker', [
+      'exec',
+      webId!,
+      'node',
+      '-e',
+      "fetch('http://gateway:8081/nginx_status').then(async (r) => console.log(r.status, await r.text()))",
+    ]);
+    expect(scraped).to.match(/^200 Active connections: \d+/);
+    expect(scraped).to.match(/Reading: \d+ Writing: \d+ Waiting: \d+/);
+  });
+
+  it('fails no GET when a web replica is killed under load, and takes it back when it restarts', async () => {
+    const colour = await view.activeColour();
+    const [victim, survivor] = await replicas(`web_${colour}`);
+    // GETs only: a POST in flight on the killed replica is lost with it (nginx never resends a POST).
+    const load = new LoadClient({ baseUrl: PROD_URL, connections: 50, loginWorkers: 0 });
+    await load.start();
+    let report;
+    const started = Date.now();
+    try {
+      await sleep(1000);
+      await runOk('docker', ['kill', victim!]);
+      await waitForGatewayAddresses(1);
+      const followed = (Date.now() - started - 1000) / 1000;
+      await sleep(3000);
+      await runOk('docker', ['start', victim!]);
+      await waitForGatewayAddresses(2);
+      // nginx may have set the replica aside for fail_timeout (10 s) if it was hit before listening.
+      const deadline = Date.now() + 30_000;
+      while ((await connectionsServed(victim!)) === 0 && Date.now() < deadline) await sleep(500);
+      expect(await connectionsServed(victim!), 'the restarted replica serves again').to.be.above(0);
+      expect(await connectionsServed(survivor!), 'the other replica still serves').to.be.above(0);
+      figures.push(`[replicas] gateway dropped the killed replica's address after ${followed.toFixed(1)} s`);
+    } finally {
+      report = await load.stop();
+    }
+    const line = formatReport('kill + restart of a web replica', report);
+    console.log(`      ${line}`);
+    figures.push(line);
+    expectNoFailure(report);
+  });
+
+  it('flips all replicas of a colour at once, 3 times under load, with no failed request', async () => {
+    const { result, report } = await underLoad('3 flips with 2+2 replicas', figures, async () => {
+      const flips: DeployResult[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const before = await view.activeColour();
+        flips.push(await deployOk());
+        const after = other(before);
+        expect(await view.activeColour()).to.equal(after);
+        expect(await replicas(`web_${after}`), `web_${after} replicas`).to.have.length(2);
+        expect(await replicas(`transactions_${after}`), `transactions_${after} replicas`).to.have.length(2);
+        expect(await replicas(`web_${before}`), `web_${before} stopped`).to.have.length(0);
+        expect(await replicas(`transactions_${before}`), `transactions_${before} stopped`).to.have.length(0);
+        expect(await gatewayAddresses(), 'the gateway loads both new replicas').to.have.length(2);
+      }
+      return flips;
+    });
+    expectNoFailure(report);
+    expect(report.byColor.blue, 'blue answered').to.be.greaterThan(0);
+    expect(report.byColor.green, 'green answered').to.be.greaterThan(0);
+    figures.push(`[replicas] flips: ${result.map((r) => `${r.seconds.toFixed(1)} s`).join(', ')}`);
+  });
+});
