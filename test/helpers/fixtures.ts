@@ -141,6 +141,24 @@ export async function submitLogin(agent: Agent, username: string, password: stri
     .send({ username, password, _csrf: csrfFrom(form.text) });
 }
 
+/** Submits the registration form as a browser would (GET for the CSRF token, then POST). */
+export async function submitRegistration(agent: Agent, username: string, password: string) {
+  const form = await agent.get('/register').expect(200);
+  return agent
+    .post('/register')
+    .type('form')
+    .send({ username, password, _csrf: csrfFrom(form.text) });
+}
+
+/** The number of a user's primary account. */
+export async function primaryAccountOf(db: Knex, username: string): Promise<string> {
+  const row = await db('accounts as a')
+    .join('users as u', 'u.id', 'a.user_id')
+    .where({ 'u.username': username, 'a.kind': 'primary' })
+    .first<{ number: string }>('a.number');
+  return row.number;
+}
+
 /** Reads the `_csrf` hidden field out of a rendered form. */
 export function csrfFrom(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);

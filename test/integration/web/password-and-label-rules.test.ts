@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { describeEachDatabase } from '../../helpers/databases.js';
-import { csrfFrom, startStack, submitLogin, uniqueName as unique, type Stack } from '../../helpers/fixtures.js';
+import {
+  csrfFrom,
+  startStack,
+  submitLogin,
+  submitRegistration,
+  uniqueName as unique,
+  type Stack,
+} from '../../helpers/fixtures.js';
 
 /** The registration form's password rules and the transfer form's label rule, as a user meets them. */
 describeEachDatabase('password and label rules', ({ db, url }) => {
@@ -12,14 +19,8 @@ describeEachDatabase('password and label rules', ({ db, url }) => {
   });
   after(() => stack.close());
 
-  async function register(username: string, password: string) {
-    const agent = request.agent(stack.web.callback());
-    const form = await agent.get('/register').expect(200);
-    return agent
-      .post('/register')
-      .type('form')
-      .send({ username, password, _csrf: csrfFrom(form.text) });
-  }
+  const register = (username: string, password = 'longenough1') =>
+    submitRegistration(request.agent(stack.web.callback()), username, password);
 
   async function exists(username: string): Promise<boolean> {
     return (await db()('users').where({ username }).first()) !== undefined;

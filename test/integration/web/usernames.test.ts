@@ -4,7 +4,9 @@ import { describeEachDatabase } from '../../helpers/databases.js';
 import {
   balanceOf,
   csrfFrom,
+  primaryAccountOf,
   startStack,
+  submitRegistration,
   submitLogin,
   uniqueName as unique,
   type Agent,
@@ -20,22 +22,10 @@ describeEachDatabase('usernames are one identity whatever their case', ({ db, ur
   });
   after(() => stack.close());
 
-  async function register(username: string, password = 'longenough1') {
-    const agent = request.agent(stack.web.callback());
-    const form = await agent.get('/register').expect(200);
-    return agent
-      .post('/register')
-      .type('form')
-      .send({ username, password, _csrf: csrfFrom(form.text) });
-  }
+  const register = (username: string, password = 'longenough1') =>
+    submitRegistration(request.agent(stack.web.callback()), username, password);
 
-  async function primaryOf(username: string): Promise<string> {
-    const row = await db()('accounts as a')
-      .join('users as u', 'u.id', 'a.user_id')
-      .where({ 'u.username': username, 'a.kind': 'primary' })
-      .first<{ number: string }>('a.number');
-    return row.number;
-  }
+  const primaryOf = (username: string) => primaryAccountOf(db(), username);
 
   it('refuses `Alice` after `alice` with 409, and writes no user', async () => {
     const before = await db()('users').count<{ n: number }[]>({ n: '*' });
