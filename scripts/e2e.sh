@@ -7,7 +7,7 @@
 #      :local (the default tag of the UAT and PROD files);
 #   4. `npm run test:e2e` (test/e2e: CI, UAT, PROD stacks, faults, blue/green).
 # Every stack the tests start is removed again, also when they fail or time out
-# (E2E_TIMEOUT seconds, default 1800). Prints the tier's duration.
+# (E2E_TIMEOUT seconds, default 2700). Prints the tier's duration.
 # Warning: removes the bank-ci, bank-uat and bank-prod projects' containers and volumes.
 set -euo pipefail
 
@@ -49,4 +49,4 @@ done
 log "images built in $((SECONDS - build_start)) s:"
 docker image ls --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'bank-(web|transactions|gateway):ci|bank-offline/' >&2 || true
 
-timeout --kill-after=30 "${E2E_TIMEOUT:-1800}" npm run test:e2e
+timeout --kill-after=30 "${E2E_TIMEOUT:-2700}" npm run test:e2e

@@ -101,6 +101,7 @@ export function countingHasher(config: WebConfig): { hasher: PasswordHasher; che
     },
     needsRehash: (stored) => real.needsRehash(stored),
     dummyHash: real.dummyHash,
+    queue: real.queue,
   };
   return { hasher, checks: () => checks };
 }

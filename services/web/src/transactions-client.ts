@@ -117,8 +117,11 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
     /** Idempotent: a repeat returns the account the first call opened. */
     openPrimaryAccount: async (userId: number) =>
       (await call<{ account: AccountView }>('POST', '/api/accounts/primary', userId, {})).account,
-  OpenAccountBody,
-  OverviewView,
+    /** The dashboard's data in one call: accounts and the latest movements across them. */
+    overview: (userId: number, limit = 5) => call<OverviewView>('GET', `/api/overview${query({ limit })}`, userId),
+    /** The history page's data in one call; without `account`, all the user's accounts. */
+    historyPage: (userId: number, account: string | undefined, page: number, pageSize: number) =>
+      call<HistoryView>('GET', `/api/history${query({ account, page, pageSize })}`, userId),
     transfer: async (userId: number, input: TransferRequestBody) =>
       (await call<{ transfer: TransferView }>('POST', '/api/transfers', userId, input)).transfer,
     journal: (userId: number, page: number, pageSize: number) =>
