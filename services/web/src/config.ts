@@ -1,13 +1,4 @@
-import {
-  ConfigError,
-  int,
-  loadServerConfig,
-  raw,
-  secret,
-  url,
-  type Env,
-  type ServerConfig,
-} from '#shared/config.js';
+import { ConfigError, int, loadServerConfig, raw, secret, url, type Env, type ServerConfig } from '#shared/config.js';
 import { DEFAULT_TIME_ZONE } from './format.js';
 import { readTrustProxy, type TrustProxy } from './trusted-proxy.js';
 

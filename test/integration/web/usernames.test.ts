@@ -70,8 +70,9 @@ describeEachDatabase('usernames are one identity whatever their case', ({ db, ur
         amount: '3.21',
         label: 'Casse',
       });
-    expect(res.status).to.equal(200);
-    expect(res.text).to.contain('Virement effectué');
+    expect(res.status).to.equal(303);
+    const done = await agent.get(res.headers.location as string).expect(200);
+    expect(done.text).to.contain('envoyé à ALICE');
     expect(Number(await balanceOf(db(), alice)) - before).to.be.closeTo(3.21, 0.001);
   });
 });
