@@ -68,6 +68,7 @@ export function createApp(deps: WebDeps): Koa {
     maxPerIp: config.loginMaxFailuresPerIp,
     windowMs: config.loginFailureWindowS * 1000,
     maxInFlightPerUser: config.loginMaxInFlightPerUser,
+    maxInFlightPerIp: config.loginMaxInFlightPerIp,
     // Longer than any password check: the hash queue's longest wait plus the hash itself.
     inFlightLeaseMs: config.hashQueueTimeoutMs + 10_000,
   });

@@ -23,6 +23,7 @@ export interface WebConfig extends ServerConfig {
   loginMaxFailuresPerIp: number;
   loginFailureWindowS: number;
   loginMaxInFlightPerUser: number;
+  loginMaxInFlightPerIp: number;
   /** How often expired sessions and login counters are deleted. */
   purgeIntervalS: number;
   /** The IANA zone pages show dates in (DISPLAY_TIME_ZONE). */
@@ -73,6 +74,7 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
     loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
     loginMaxInFlightPerUser: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_USER', 2, 1, 100),
+    loginMaxInFlightPerIp: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_IP', 64, 1, 10_000),
     purgeIntervalS: int(env, 'PURGE_INTERVAL_S', 5 * 60, 1, 24 * 3600),
     displayTimeZone: timeZone(env, 'DISPLAY_TIME_ZONE', DEFAULT_TIME_ZONE),
   };

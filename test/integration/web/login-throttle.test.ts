@@ -121,7 +121,14 @@ describeEachDatabase('login throttle', ({ db, url }) => {
   });
 
   describe('counters in the database', () => {
-    const limits = { maxPerUser: 3, maxPerIp: 5, windowMs: 60_000, maxInFlightPerUser: 2, inFlightLeaseMs: 10_000 };
+    const limits = {
+      maxPerUser: 3,
+      maxPerIp: 5,
+      windowMs: 60_000,
+      maxInFlightPerUser: 2,
+      maxInFlightPerIp: 8,
+      inFlightLeaseMs: 10_000,
+    };
     let now = 1_000_000;
     const clock = () => now;
 
@@ -168,6 +175,22 @@ describeEachDatabase('login throttle', ({ db, url }) => {
       if (fifth.blocked) expect.fail('the address was blocked after 4 failures (limit 5)');
       await fifth.settle('failed');
       expect((await throttle.reserve(unique('other'), '10.0.0.4')).blocked).to.equal(true);
+    });
+
+    it('lets many users behind one address log in at once, and still bounds the checks from it', async () => {
+      const throttle = new LoginThrottle(db(), limits, clock);
+      // Eight colleagues behind one NAT log in together: more than the 5 failures an address may have.
+      const office = await Promise.all(Array.from({ length: 8 }, () => throttle.reserve(unique('office'), '10.0.0.6')));
+      expect(office.map((a) => a.blocked)).to.deep.equal(Array<boolean>(8).fill(false));
+      expect(await throttle.reserve(unique('office'), '10.0.0.6'), 'a ninth at once').to.deep.equal({
+        blocked: true,
+        retryAfterS: 1,
+      });
+      // Five of them mistype: the address has its 5 failures; the 3 who got in do not count.
+      for (const [i, attempt] of office.entries()) {
+        if (!attempt.blocked) await attempt.settle(i < 5 ? 'failed' : 'succeeded');
+      }
+      expect(await throttle.reserve(unique('office'), '10.0.0.6')).to.deep.equal({ blocked: true, retryAfterS: 60 });
     });
 
     it('purges counters whose window has ended', async () => {

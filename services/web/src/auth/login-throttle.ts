@@ -4,11 +4,16 @@ import { usernameKey } from '#shared/contract/usernames.js';
 export interface ThrottleLimits {
   /** Attempts per username (any case) per window; a successful login forgets that user's. */
   maxPerUser: number;
-  /** Failed attempts per client address per window. */
+  /**
+   * Failed attempts per client address per window. Attempts still being checked do not count
+   * here: the users of one office behind one address must be able to log in at the same time.
+   */
   maxPerIp: number;
   windowMs: number;
   /** Attempts being checked at the same time for one username. */
   maxInFlightPerUser: number;
+  /** Attempts being checked at the same time from one address: failures + this bounds its checks. */
+  maxInFlightPerIp: number;
   /** How long a reservation counts as in flight if its process dies before settling it. */
   inFlightLeaseMs: number;
 }
@@ -55,8 +60,8 @@ export class LoginThrottle {
     try {
       await this.db.transaction(async (trx) => {
         // Always the username first, then the address: concurrent reservations lock rows in one order.
-        await this.take(trx, keys[0], this.limits.maxPerUser, this.limits.maxInFlightPerUser);
-        await this.take(trx, keys[1], this.limits.maxPerIp, this.limits.maxPerIp);
+        await this.take(trx, keys[0], this.limits.maxPerUser, this.limits.maxInFlightPerUser, 'reserved');
+        await this.take(trx, keys[1], this.limits.maxPerIp, this.limits.maxInFlightPerIp, 'failed');
       });
     } catch (err) {
       if (err instanceof Blocked) return { blocked: true, retryAfterS: err.retryAfterS };
@@ -65,15 +70,33 @@ export class LoginThrottle {
     return { blocked: false, settle: (outcome) => this.settle(keys, outcome) };
   }
 
-  private async take(trx: Knex.Transaction, key: string, max: number, maxInFlight: number): Promise<void> {
+  /**
+   * Takes one attempt on `key` if it is under its limits. `reserved`: every attempt counts from
+   * its reservation, in flight or not (per user: 25 simultaneous guesses get at most `max`
+   * checks). `failed`: only settled failures count (per address), in-flight ones are bounded by
+   * `maxInFlight` alone.
+   */
+  private async take(
+    trx: Knex.Transaction,
+    key: string,
+    max: number,
+    maxInFlight: number,
+    counted: 'reserved' | 'failed',
+  ): Promise<void> {
     const now = this.now();
+    // In-flight reservations whose lease ended (their process died) count for nothing.
+    const liveInFlight = 'case when in_flight_until <= ? then 0 else in_flight end';
     await trx(TABLE)
       .insert({ key, attempts: 0, window_ends_at: 0, in_flight: 0, in_flight_until: 0 })
       .onConflict('key')
       .ignore();
     const taken = await trx(TABLE)
       .where({ key })
-      .andWhere((q) => q.where('window_ends_at', '<=', now).orWhere('attempts', '<', max))
+      .andWhere((q) =>
+        counted === 'reserved'
+          ? q.where('window_ends_at', '<=', now).orWhere('attempts', '<', max)
+          : q.where('window_ends_at', '<=', now).orWhereRaw(`attempts - (${liveInFlight}) < ?`, [now, max]),
+      )
       .andWhere((q) => q.where('in_flight_until', '<=', now).orWhere('in_flight', '<', maxInFlight))
       .update({
         attempts: trx.raw('case when window_ends_at <= ? then 1 else attempts + 1 end', [now]),
@@ -87,7 +110,9 @@ export class LoginThrottle {
     if (taken === 1) return;
     const row = await trx<CounterRow>(TABLE).where({ key }).first();
     const windowLeft = Number(row?.window_ends_at ?? 0) - now;
-    const full = Number(row?.attempts ?? 0) >= max && windowLeft > 0;
+    const live = Number(row?.in_flight_until ?? 0) <= now ? 0 : Number(row?.in_flight ?? 0);
+    const counts = Number(row?.attempts ?? 0) - (counted === 'reserved' ? 0 : live);
+    const full = counts >= max && windowLeft > 0;
     // Over the limit: until the window ends. Only too many at once: as soon as one finishes.
     throw new Blocked(full ? Math.ceil(windowLeft / 1000) : 1);
   }
