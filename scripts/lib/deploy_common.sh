@@ -88,18 +88,26 @@ require_local_release() {
 # Id of a compose service's (first) container (running only, or in any state with `all`).
 container_of() { containers_of "$@" | head -1; }
 
+# While Compose recreates a container it renames the old one "<12-hex id>_<name>" and stops it:
+# that one is on its way out, neither a replica nor a crash. Drops such lines of
+# "<service> <id> <name>" and prints "<service> <id>".
+not_being_replaced() {
+  awk '{ head = substr($3, 1, 12) } !(index($3, "_") == 13 && head ~ /^[0-9a-f]+$/) { print $1, $2 }'
+}
+
 # "<service> <id>" of the project's containers (any state), one per line.
 project_containers() {
   docker ps -a --filter "label=com.docker.compose.project=$1" \
-    --format '{{.Label "com.docker.compose.service"}} {{.ID}}'
+    --format '{{.Label "com.docker.compose.service"}} {{.ID}} {{.Names}}' | not_being_replaced
 }
 
 # Ids of every container of a compose service (its replicas), running only or with `all`.
 containers_of() {
   local project="$1" service="$2" all=()
   [[ "${3:-}" == all ]] && all=(-a)
-  docker ps "${all[@]}" -q --filter "label=com.docker.compose.project=$project" \
-    --filter "label=com.docker.compose.service=$service"
+  docker ps "${all[@]}" --filter "label=com.docker.compose.project=$project" \
+    --filter "label=com.docker.compose.service=$service" --format '{{.Label "com.docker.compose.service"}} {{.ID}} {{.Names}}' |
+    not_being_replaced | awk '{ print $2 }'
 }
 
 # "<service> <id> <status> <restarts> <exit code>" for each container (every replica) of the
