@@ -10,11 +10,13 @@
  * (the web form with its CSRF token and a fresh idempotency key per request, alice → bob, 0.01 €).
  * Environment: BENCH_CONNECTIONS (32), BENCH_SECONDS (8 per path, after BENCH_WARMUP_SECONDS 2),
  * BENCH_LOG_LEVEL (the default, info), BENCH_CPU_PROF (a directory: V8 CPU profiles of both
- * services, one subdirectory per service, written when they stop).
+ * services, one subdirectory per service, written when they stop), BENCH_PATHS (a comma-separated
+ * subset of health,dashboard,transactions,transfer, to profile one path alone; the reference
+ * always runs).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,9 +29,12 @@ const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 32);
 const SECONDS = intEnv('BENCH_SECONDS', 8);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
+const PATHS = (process.env.BENCH_PATHS ?? 'health,dashboard,transactions,transfer').split(',').map((p) => p.trim());
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Target {
+  /** The BENCH_PATHS name ('reference' always runs). */
+  key: string;
   name: string;
   url: string;
   method?: 'GET' | 'POST';
@@ -41,6 +46,8 @@ interface Target {
 interface Row {
   name: string;
   perSecond: number;
+  /** CPU milliseconds per request spent by each service process (user + system), if /proc exists. */
+  cpuMs: { web: number; transactions: number } | undefined;
   p50: number;
   p99: number;
   statuses: Record<string, number>;
@@ -150,14 +157,39 @@ function load(target: Target, seconds: number): Promise<autocannon.Result> {
   });
 }
 
-async function measure(target: Target): Promise<Row> {
+/**
+ * CPU seconds a process has used (user + system), from /proc/<pid>/stat (Linux, WSL2); undefined
+ * elsewhere. Unlike req/s, CPU time per request hardly moves when other processes share the cores.
+ */
+function cpuSeconds(child: ChildProcess): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+async function measure(target: Target, services: { web: ChildProcess; transactions: ChildProcess }): Promise<Row> {
   await load(target, WARMUP_SECONDS);
+  const before = { web: cpuSeconds(services.web), transactions: cpuSeconds(services.transactions) };
   const result = await load(target, SECONDS);
+  const after = { web: cpuSeconds(services.web), transactions: cpuSeconds(services.transactions) };
+  const perRequest = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? NaN : ((b - a) * 1000) / Math.max(1, result.requests.total);
   const statuses: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stats?.count ?? 0;
   return {
     name: target.name,
     perSecond: result.requests.average,
+    cpuMs:
+      target.key === 'reference'
+        ? undefined
+        : {
+            web: perRequest(before.web, after.web),
+            transactions: perRequest(before.transactions, after.transactions),
+          },
     p50: result.latency.p50,
     p99: result.latency.p99,
     statuses,
@@ -165,6 +197,7 @@ async function measure(target: Target): Promise<Row> {
   };
 }
 
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const dir = mkdtempSync(join(tmpdir(), 'fintech-bench-http-'));
 const [barePort, webPort, transactionsPort] = [await freePort(), await freePort(), await freePort()];
 const common = {
@@ -207,11 +240,12 @@ try {
   const { cookie, csrf, account } = await logIn(webBase);
 
   const targets: Target[] = [
-    { name: 'bare Node http (reference)', url: `http://127.0.0.1:${barePort}/` },
-    { name: 'GET /health', url: `${webBase}/health` },
-    { name: 'GET /dashboard (logged in)', url: `${webBase}/dashboard`, headers: { cookie } },
-    { name: 'GET /transactions (logged in)', url: `${webBase}/transactions`, headers: { cookie } },
+    { key: 'reference', name: 'bare Node http (reference)', url: `http://127.0.0.1:${barePort}/` },
+    { key: 'health', name: 'GET /health', url: `${webBase}/health` },
+    { key: 'dashboard', name: 'GET /dashboard (logged in)', url: `${webBase}/dashboard`, headers: { cookie } },
+    { key: 'transactions', name: 'GET /transactions (logged in)', url: `${webBase}/transactions`, headers: { cookie } },
     {
+      key: 'transfer',
       name: 'POST /transfer (web form, CSRF)',
       url: `${webBase}/transfer`,
       method: 'POST',
@@ -227,7 +261,10 @@ try {
         }).toString(),
     },
   ];
-  for (const target of targets) rows.push(await measure(target));
+  for (const target of targets) {
+    if (target.key === 'reference' || PATHS.includes(target.key))
+      rows.push(await measure(target, { web, transactions }));
+  }
 } finally {
   for (const child of children.reverse()) await stop(child);
   rmSync(dir, { recursive: true, force: true });
@@ -239,7 +276,9 @@ console.log(
     `natively on SQLite, NODE_ENV=production, LOG_LEVEL=${LOG_LEVEL ?? 'default (info)'}; ${cpus().length} CPUs, ` +
     `1-min load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after\n`,
 );
-console.log('path                               req/s   p50 ms   p99 ms  share of bare Node  statuses');
+console.log(
+  'path                               req/s   p50 ms   p99 ms  share of bare Node  CPU ms/req web + transactions  statuses',
+);
 for (const r of rows) {
   const share = reference > 0 ? (100 * r.perSecond) / reference : 0;
   console.log(
@@ -249,6 +288,7 @@ for (const r of rows) {
       r.p50.toFixed(1).padStart(8),
       r.p99.toFixed(1).padStart(8),
       `${share.toFixed(share < 10 ? 2 : 1)} %`.padStart(19),
+      (r.cpuMs ? `${r.cpuMs.web.toFixed(2)} + ${r.cpuMs.transactions.toFixed(2)}` : '').padStart(29),
       ' ' + JSON.stringify(r.statuses) + (r.errors > 0 ? ` errors: ${r.errors}` : ''),
     ].join(' '),
   );
