@@ -57,10 +57,14 @@ async function replicas(service: string): Promise<string[]> {
   return out.split('\n').filter(Boolean);
 }
 
-/** Established TCP connections on a container's port 5000 (0x1388), from its own /proc/net/tcp. */
+/**
+ * Established TCP connections on a container's port 5000 (0x1388) from another container, from its
+ * own /proc/net/tcp (its healthcheck's connections from 127.0.0.1, 0100007F, do not count).
+ */
 async function connectionsServed(containerId: string): Promise<number> {
   const table = await runOk('docker', ['exec', containerId, 'cat', '/proc/net/tcp']);
-  return table.split('\n').filter((line) => / [0-9A-F]{8}:1388 [0-9A-F]{8}:[0-9A-F]{4} 01 /.test(line)).length;
+  return table.split('\n').filter((line) => / [0-9A-F]{8}:1388 (?!0100007F)[0-9A-F]{8}:[0-9A-F]{4} 01 /.test(line))
+    .length;
 }
 
 /** The web addresses nginx has loaded (recorded by set-upstream / gateway-healthcheck). */
@@ -195,9 +199,10 @@ describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)'
     let report;
     let killedAt = 0;
     let servedAgainAfter = Number.NaN;
-    const served = { victim: 0, survivor: 0 };
+    const served = { beforeKill: 0, victim: 0, survivor: 0 };
     try {
       await sleep(1000);
+      served.beforeKill = await connectionsServed(victim!);
       killedAt = Date.now();
       await runOk('docker', ['kill', victim!]);
       await sleep(5000);
@@ -220,10 +225,12 @@ describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)'
     // web logs each call it sent again (services/web/src/transactions-sender.ts).
     const resent = (await prod.logs(`web_${colour}`)).split('\n').filter((l) => l.includes('sent again')).length;
     const timing =
-      `[replicas] transactions replica killed: ${failures}, ${resent} call(s) web sent again; ` +
+      `[replicas] transactions replica killed (${served.beforeKill} connections from web): ${failures}, ` +
+      `${resent} call(s) web sent again; ` +
       `the restarted replica served again after ${servedAgainAfter.toFixed(1)} s`;
     console.log(`      ${line}\n      ${timing}\n${report.samples.map((s) => `        ${s}`).join('\n')}`);
     figures.push(line, timing);
+    expect(served.beforeKill, 'the killed replica was serving web').to.be.above(0);
     expectNoFailure(report);
     expect(served.victim, 'the restarted transactions replica serves again').to.be.above(0);
     expect(served.survivor, 'the other transactions replica still serves').to.be.above(0);
