@@ -2,9 +2,11 @@
  * PROD with two replicas per service and colour (WEB_REPLICAS=2, TRANSACTIONS_REPLICAS=2), one
  * bring-up for every scenario: the gateway spreads over the web replicas and web over the
  * transactions replicas; `docker kill` of a web replica under continuous load fails no GET, and
- * the gateway follows the replica when it comes back; three flips under load (all replicas of a
- * colour at once) fail no request; /metrics is not reachable through the public port while
- * nginx's stub_status answers on the internal listener.
+ * the gateway follows the replica when it comes back; nor does a kill of a transactions replica
+ * (web's client retries an idempotent call on a fresh connection), and web uses that replica
+ * again once it restarts; three flips under load (all replicas of a colour at once) fail no
+ * request; /metrics is not reachable through the public port while nginx's stub_status answers
+ * on the internal listener.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,10 +57,14 @@ async function replicas(service: string): Promise<string[]> {
   return out.split('\n').filter(Boolean);
 }
 
-/** Established TCP connections on a container's port 5000 (0x1388), from its own /proc/net/tcp. */
+/**
+ * Established TCP connections on a container's port 5000 (0x1388) from another container, from its
+ * own /proc/net/tcp (its healthcheck's connections from 127.0.0.1, 0100007F, do not count).
+ */
 async function connectionsServed(containerId: string): Promise<number> {
   const table = await runOk('docker', ['exec', containerId, 'cat', '/proc/net/tcp']);
-  return table.split('\n').filter((line) => / [0-9A-F]{8}:1388 [0-9A-F]{8}:[0-9A-F]{4} 01 /.test(line)).length;
+  return table.split('\n').filter((line) => / [0-9A-F]{8}:1388 (?!0100007F)[0-9A-F]{8}:[0-9A-F]{4} 01 /.test(line))
+    .length;
 }
 
 /** The web addresses nginx has loaded (recorded by set-upstream / gateway-healthcheck). */
@@ -182,6 +188,52 @@ describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)'
     console.log(`      ${line}`);
     figures.push(line);
     expectNoFailure(report);
+  });
+
+  it('fails no GET when a transactions replica is killed under load, and uses it again when it restarts', async () => {
+    const colour = await view.activeColour();
+    const [victim, survivor] = await replicas(`transactions_${colour}`);
+    // Every GET /dashboard makes a call to a transactions replica over web's keep-alive client.
+    const load = new LoadClient({ baseUrl: PROD_URL, connections: 50, loginWorkers: 0 });
+    await load.start();
+    let report;
+    let killedAt = 0;
+    let servedAgainAfter = Number.NaN;
+    const served = { beforeKill: 0, victim: 0, survivor: 0 };
+    try {
+      await sleep(1000);
+      served.beforeKill = await connectionsServed(victim!);
+      killedAt = Date.now();
+      await runOk('docker', ['kill', victim!]);
+      await sleep(5000);
+      const restartedAt = Date.now();
+      await runOk('docker', ['start', victim!]);
+      const deadline = restartedAt + 60_000;
+      while ((served.victim = await connectionsServed(victim!)) === 0 && Date.now() < deadline) await sleep(250);
+      if (served.victim > 0) servedAgainAfter = (Date.now() - restartedAt) / 1000;
+      served.survivor = await connectionsServed(survivor!);
+      await sleep(1000);
+    } finally {
+      report = await load.stop();
+    }
+    const line = formatReport('kill + restart of a transactions replica', report);
+    const since = (at: number) => `+${((at - killedAt) / 1000).toFixed(1)} s`;
+    const failures =
+      report.lastFailureAt > 0
+        ? `failures from ${since(report.firstFailureAt)} to ${since(report.lastFailureAt)} after the kill`
+        : 'no failure';
+    // web logs each call it sent again (services/web/src/transactions-sender.ts).
+    const resent = (await prod.logs(`web_${colour}`)).split('\n').filter((l) => l.includes('sent again')).length;
+    const timing =
+      `[replicas] transactions replica killed (${served.beforeKill} connections from web): ${failures}, ` +
+      `${resent} call(s) web sent again; ` +
+      `the restarted replica served again after ${servedAgainAfter.toFixed(1)} s`;
+    console.log(`      ${line}\n      ${timing}\n${report.samples.map((s) => `        ${s}`).join('\n')}`);
+    figures.push(line, timing);
+    expect(served.beforeKill, 'the killed replica was serving web').to.be.above(0);
+    expectNoFailure(report);
+    expect(served.victim, 'the restarted transactions replica serves again').to.be.above(0);
+    expect(served.survivor, 'the other transactions replica still serves').to.be.above(0);
   });
 
   it('flips all replicas of a colour at once, 3 times under load, with no failed request', async () => {

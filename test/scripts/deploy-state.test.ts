@@ -104,6 +104,8 @@ describe('one validator for the deploy and the CD workflow (scripts/ci/cd-params
       MODE: 'build',
       IMAGE_NAME: 'bank',
       RUN_SMOKE: 'true',
+      WEB_REPLICAS: '1',
+      TRANSACTIONS_REPLICAS: '1',
     });
     expect(values.IMAGE_TAG).to.match(/^[0-9a-f]{40}/);
   });
@@ -128,6 +130,11 @@ describe('one validator for the deploy and the CD workflow (scripts/ci/cd-params
       /needs IMAGE_TAG_PREVIOUS/,
     ],
     ['run_smoke other than true/false', { TARGET: 'uat', INPUT_RUN_SMOKE: 'yes' }, /RUN_SMOKE must be true or false/],
+    [
+      'web_replicas that is not a number',
+      { TARGET: 'prod', INPUT_WEB_REPLICAS: 'two' },
+      /WEB_REPLICAS must be a whole number from 1 to 8, got 'two'/,
+    ],
   ] as const) {
     it(`refuses ${label} in one line, exit 2`, () => {
       const result = params(env);

@@ -1,5 +1,3 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type {
   AccountView,
   HistoryView,
@@ -15,55 +13,30 @@ import { AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import { currentRequestId } from '#shared/request-context.js';
 import { signatureHeaders, type SigningKey } from '#shared/signing.js';
+import { createSender, type RawResponse } from './transactions-sender.js';
 
 export type TransactionsClient = ReturnType<typeof createTransactionsClient>;
-
-const TIMEOUT_MS = 5_000;
 
 function unavailable(): AppError {
   return new AppError(503, 'transactions_unavailable', 'Le service des opérations est momentanément indisponible.');
 }
 
-interface RawResponse {
-  status: number;
-  text: string;
-}
-
-/**
- * Node's http client over a keep-alive agent: every page makes a call, and a fresh TCP connection
- * (or fetch's stream machinery) per call costs more CPU than the page itself.
- */
-function createSender(baseUrl: string) {
-  const https = new URL(baseUrl).protocol === 'https:';
-  const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-  const request = https ? httpsRequest : httpRequest;
-  return function send(method: string, path: string, headers: Record<string, string>, body: string) {
-    return new Promise<RawResponse>((resolve, reject) => {
-      const req = request(
-        `${baseUrl}${path}`,
-        { method, headers, agent, timeout: TIMEOUT_MS },
-        (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
-      req.on('error', reject);
-      req.end(body || undefined);
-    });
-  };
+/** Safe to send twice: a read, or a POST the service deduplicates by the idempotency key it carries. */
+function idempotent(method: 'GET' | 'POST', payload: unknown): boolean {
+  if (method === 'GET') return true;
+  const key = (payload as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+  return typeof key === 'string' && key !== '';
 }
 
 /**
  * Signed HTTP client for the transactions service, typed with the shared contract. Each call
  * carries the acting user's id inside the signature and the current request id. Refusals come
  * back as AppErrors with the service's status, code and (French) message; an unreachable service
- * becomes a 503.
+ * becomes a 503. Reads and keyed POSTs are sent once more when a replica fails before answering
+ * (transactions-sender.ts).
  */
 export function createTransactionsClient(baseUrl: string, key: SigningKey, logger: Logger) {
-  const send = createSender(baseUrl);
+  const send = createSender(baseUrl, logger);
   async function call<T>(method: 'GET' | 'POST', path: string, actingUserId: number, payload?: unknown): Promise<T> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
@@ -78,7 +51,7 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
     if (requestId) headers['x-request-id'] = requestId;
     let response: RawResponse;
     try {
-      response = await send(method, path, headers, body);
+      response = await send(method, path, headers, body, idempotent(method, payload));
     } catch (err) {
       logger.error({ err: (err as Error).message, path }, 'transactions service unreachable');
       throw unavailable();

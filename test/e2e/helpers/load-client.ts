@@ -32,6 +32,9 @@ export interface LoadReport {
   byColor: Record<string, number>;
   /** First few failures, for the test's diagnostics. */
   samples: string[];
+  /** When the first and the last failure happened (epoch ms; 0 without failure). */
+  firstFailureAt: number;
+  lastFailureAt: number;
   durationMs: number;
 }
 
@@ -94,6 +97,8 @@ export class LoadClient {
     resets: 0,
     byColor: {},
     samples: [],
+    firstFailureAt: 0,
+    lastFailureAt: 0,
     durationMs: 0,
     maxConcurrentSockets: 0,
   };
@@ -177,6 +182,9 @@ export class LoadClient {
   }
 
   private sample(text: string): void {
+    const now = Date.now();
+    if (this.report.firstFailureAt === 0) this.report.firstFailureAt = now;
+    this.report.lastFailureAt = now;
     if (this.report.samples.length < 20) this.report.samples.push(text);
   }
 

@@ -60,6 +60,36 @@ export interface RunReport {
 /** A condition that calls one of these decides for itself whether failed needs matter. */
 const STATUS_FUNCTION = /\b(success|failure|cancelled|always)\(/;
 
+/** A status function (success(), …) of an `if:`, given the results of the job's needs. */
+function statusFunction(name: string, value: () => boolean): FunctionDefinition {
+  return { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value()) };
+}
+
+/** One `${{ }}` expression, evaluated by GitHub's expression library over `context`. */
+export function evaluateExpression(
+  text: string,
+  context: Record<string, unknown>,
+  statuses: (JobResult | undefined)[] = [],
+) {
+  const lexed = new Lexer(text).lex();
+  const functions = [
+    statusFunction('success', () => statuses.every((s) => s === 'success')),
+    statusFunction('failure', () => statuses.some((s) => s === 'failure')),
+    statusFunction('cancelled', () => false),
+    statusFunction('always', () => true),
+  ];
+  const expr = new Parser(lexed.tokens, Object.keys(context), functions).parse();
+  const dictionary = JSON.parse(JSON.stringify(context), data.reviver) as data.Dictionary;
+  return new Evaluator(expr, dictionary, new Map(functions.map((f) => [f.name.toLowerCase(), f]))).evaluate();
+}
+
+/** A value with ${{ }} expressions inside, as in `env:` and `with:`. */
+export function interpolateExpressions(value: string | number | boolean, context: Record<string, unknown>): string {
+  return String(value).replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, expr: string) =>
+    evaluateExpression(expr, context).coerceString(),
+  );
+}
+
 export class WorkflowRunner {
   private readonly workflow: { jobs: Record<string, Job> };
 
@@ -126,34 +156,7 @@ export class WorkflowRunner {
     const wrapped = /^\$\{\{([\s\S]*)\}\}$/.exec(text);
     if (wrapped?.[1] !== undefined) text = wrapped[1];
     if (!STATUS_FUNCTION.test(text)) text = `success() && (${text})`;
-    return truthy(this.evaluate(text, context, statuses));
-  }
-
-  private evaluate(text: string, context: Record<string, unknown>, statuses: (JobResult | undefined)[] = []) {
-    const lexed = new Lexer(text).lex();
-    const names = Object.keys(context);
-    const status = (name: string, value: () => boolean): FunctionDefinition => ({
-      name,
-      minArgs: 0,
-      maxArgs: 0,
-      call: () => new data.BooleanData(value()),
-    });
-    const functions = [
-      status('success', () => statuses.every((s) => s === 'success')),
-      status('failure', () => statuses.some((s) => s === 'failure')),
-      status('cancelled', () => false),
-      status('always', () => true),
-    ];
-    const expr = new Parser(lexed.tokens, names, functions).parse();
-    const dictionary = JSON.parse(JSON.stringify(context), data.reviver) as data.Dictionary;
-    return new Evaluator(expr, dictionary, new Map(functions.map((f) => [f.name.toLowerCase(), f]))).evaluate();
-  }
-
-  /** A value with ${{ }} expressions inside, as in `env:` and `with:`. */
-  private interpolate(value: string | number | boolean, context: Record<string, unknown>): string {
-    return String(value).replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, expr: string) =>
-      this.evaluate(expr, context).coerceString(),
-    );
+    return truthy(evaluateExpression(text, context, statuses));
   }
 
   private runJob(
@@ -186,7 +189,7 @@ export class WorkflowRunner {
     };
     const fromSteps: Record<string, string> = {};
     let log = job.environment
-      ? `(environment ${this.interpolate(job.environment, context)}: approval taken as given)\n`
+      ? `(environment ${interpolateExpressions(job.environment, context)}: approval taken as given)\n`
       : '';
     let failed = false; // the job stops at its first failed step (no step here uses always())
     try {
@@ -203,7 +206,7 @@ export class WorkflowRunner {
           continue;
         }
         if (step.uses?.startsWith('actions/checkout@')) {
-          const ref = step.with?.ref ? this.interpolate(step.with.ref, stepContext) : event.sha;
+          const ref = step.with?.ref ? interpolateExpressions(step.with.ref, stepContext) : event.sha;
           log += `--- checkout ${ref}\n${this.checkout(workspace, ref)}`;
           continue;
         }
@@ -211,7 +214,7 @@ export class WorkflowRunner {
         const script = path.join(temp, 'step.sh');
         writeFileSync(script, step.run ?? '');
         const stepEnv = Object.fromEntries(
-          Object.entries(step.env ?? {}).map(([k, v]) => [k, this.interpolate(v, stepContext)]),
+          Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolateExpressions(v, stepContext)]),
         );
         const result = spawnSync('bash', ['-e', script], {
           cwd: workspace,
