@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import { forbidden } from '#shared/errors.js';
+import { userLoadedWithSession } from './session-store.js';
 import { findUserById, toUser, type User } from './users.js';
 
 /** Loads the logged-in user (if any) into ctx.state.user on every request. */
@@ -10,9 +11,10 @@ export function loadUser(db: Knex, absoluteTimeoutMs: number): Koa.Middleware {
     const userId = session?.userId;
     if (session && typeof userId === 'number') {
       const loggedInAt = typeof session.loggedInAt === 'number' ? session.loggedInAt : 0;
-      const row = Date.now() - loggedInAt < absoluteTimeoutMs ? await findUserById(db, userId) : undefined;
-      if (row) {
-        ctx.state.user = toUser(row);
+      const fresh = Date.now() - loggedInAt < absoluteTimeoutMs;
+      const user = fresh ? (userLoadedWithSession(ctx, userId) ?? (await loadById(db, userId))) : undefined;
+      if (user) {
+        ctx.state.user = user;
       } else {
         // Absolute timeout reached or user gone: end the session server-side.
         ctx.session = null;
@@ -20,6 +22,11 @@ export function loadUser(db: Knex, absoluteTimeoutMs: number): Koa.Middleware {
     }
     await next();
   };
+}
+
+async function loadById(db: Knex, userId: number): Promise<User | undefined> {
+  const row = await findUserById(db, userId);
+  return row ? toUser(row) : undefined;
 }
 
 export function currentUser(ctx: Koa.Context): User {

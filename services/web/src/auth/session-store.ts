@@ -1,9 +1,25 @@
+import type Koa from 'koa';
 import type { Knex } from 'knex';
+import { toUser, type User } from './users.js';
 
 interface SessionRow {
-  id: string;
   data: string;
   expires_at: number | string;
+  /** The session's user, joined in the same query (null for a session without user, or a user gone). */
+  user_id: number | null;
+  username: string | null;
+  is_admin: boolean | number | null;
+}
+
+const LOADED_USER = Symbol('user loaded with the session');
+
+/**
+ * The user the session store read together with the session row, if it is `userId`: every
+ * logged-in page needs both, and one query instead of two is a tenth of a page's work.
+ */
+export function userLoadedWithSession(ctx: Koa.Context, userId: number): User | undefined {
+  const user = (ctx.state as Record<symbol, User | undefined>)[LOADED_USER];
+  return user?.id === userId ? user : undefined;
 }
 
 /**
@@ -15,9 +31,23 @@ interface SessionRow {
  */
 export function createSessionStore(db: Knex, now: () => number = Date.now) {
   return {
-    async get(key: string): Promise<Record<string, unknown> | undefined> {
-      const row = await db<SessionRow>('sessions').where({ id: key }).first();
+    async get(
+      key: string,
+      _maxAge?: unknown,
+      options?: { ctx?: Koa.Context },
+    ): Promise<Record<string, unknown> | undefined> {
+      const row = await db('sessions as s')
+        .leftJoin('users as u', 'u.id', 's.user_id')
+        .where('s.id', key)
+        .first<SessionRow | undefined>('s.data', 's.expires_at', 'u.id as user_id', 'u.username', 'u.is_admin');
       if (!row || Number(row.expires_at) <= now()) return undefined;
+      if (options?.ctx && row.user_id !== null && row.username !== null) {
+        (options.ctx.state as Record<symbol, User>)[LOADED_USER] = toUser({
+          id: row.user_id,
+          username: row.username,
+          is_admin: row.is_admin ?? false,
+        });
+      }
       try {
         return JSON.parse(row.data) as Record<string, unknown>;
       } catch {
