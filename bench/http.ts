@@ -16,13 +16,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/postgres.js';
+import { msPer, processCpuSeconds } from './cpu.js';
 import { intEnv } from './env.js';
 
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 32);
@@ -157,27 +158,16 @@ function load(target: Target, seconds: number): Promise<autocannon.Result> {
   });
 }
 
-/**
- * CPU seconds a process has used (user + system), from /proc/<pid>/stat (Linux, WSL2); undefined
- * elsewhere. Unlike req/s, CPU time per request hardly moves when other processes share the cores.
- */
-function cpuSeconds(child: ChildProcess): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
 async function measure(target: Target, services: { web: ChildProcess; transactions: ChildProcess }): Promise<Row> {
   await load(target, WARMUP_SECONDS);
-  const before = { web: cpuSeconds(services.web), transactions: cpuSeconds(services.transactions) };
+  const cpu = () => ({
+    web: processCpuSeconds(services.web.pid),
+    transactions: processCpuSeconds(services.transactions.pid),
+  });
+  const before = cpu();
   const result = await load(target, SECONDS);
-  const after = { web: cpuSeconds(services.web), transactions: cpuSeconds(services.transactions) };
-  const perRequest = (a: number | undefined, b: number | undefined) =>
-    a === undefined || b === undefined ? NaN : ((b - a) * 1000) / Math.max(1, result.requests.total);
+  const after = cpu();
+  const perRequest = (a: number | undefined, b: number | undefined) => msPer(a, b, result.requests.total);
   const statuses: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stats?.count ?? 0;
   return {
@@ -197,7 +187,6 @@ async function measure(target: Target, services: { web: ChildProcess; transactio
   };
 }
 
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const dir = mkdtempSync(join(tmpdir(), 'fintech-bench-http-'));
 const [barePort, webPort, transactionsPort] = [await freePort(), await freePort(), await freePort()];
 const common = {

@@ -30,6 +30,7 @@ import { openPrimaryAccount } from '#transactions/ledger/accounts.js';
 import { openingDeposit } from '#transactions/ledger/seed.js';
 import { insertUser } from '#web/auth/users.js';
 import { createPostgresDatabase, freePort, stopPostgres } from '../test/helpers/postgres.js';
+import { machineCpuSeconds, msPer, processCpuSeconds } from './cpu.js';
 import { intEnv } from './env.js';
 
 const TRANSFERS = intEnv('BENCH_TRANSFERS', 4000);
@@ -56,6 +57,8 @@ interface Result {
   p99: number;
   statuses: Record<string, number>;
   violations: string[];
+  /** CPU milliseconds per transfer: the service process, and the whole machine (client and database included). */
+  cpuMs: { service: number; machine: number };
 }
 
 async function setUp(db: Knex): Promise<Account[]> {
@@ -263,7 +266,12 @@ async function run(kind: string): Promise<Result> {
     child = await startService(url, port, secret);
     const base = `http://127.0.0.1:${port}`;
     const warm = await fire(base, key, accounts, WARMUP);
+    const before = { service: processCpuSeconds(child.pid), machine: machineCpuSeconds() };
     const measured = await fire(base, key, accounts, TRANSFERS);
+    const cpuMs = {
+      service: msPer(before.service, processCpuSeconds(child.pid), TRANSFERS),
+      machine: msPer(before.machine, machineCpuSeconds(), TRANSFERS),
+    };
     const sorted = [...measured.latencies].sort((a, b) => a - b);
     const succeeded = (warm.statuses['201'] ?? 0) + (measured.statuses['201'] ?? 0);
     const violations = await checkInvariants(db, accounts, succeeded);
@@ -280,6 +288,7 @@ async function run(kind: string): Promise<Result> {
       p99: percentile(sorted, 99),
       statuses: measured.statuses,
       violations,
+      cpuMs,
     };
   } finally {
     if (child) await stopService(child);
@@ -306,7 +315,7 @@ console.log(
   `Reference: a bare Node http server answers the same client at ${reference.toFixed(0)} requests/s (100 %).\n`,
 );
 console.log(
-  'database    transfers  seconds  transfers/s  share of bare   p50 ms   p95 ms   p99 ms  statuses          violations',
+  'database    transfers  seconds  transfers/s  share of bare   p50 ms   p95 ms   p99 ms  CPU ms/transfer service / machine  statuses          violations',
 );
 for (const r of results) {
   console.log(
@@ -319,6 +328,7 @@ for (const r of results) {
       r.p50.toFixed(1).padStart(8),
       r.p95.toFixed(1).padStart(8),
       r.p99.toFixed(1).padStart(8),
+      `${r.cpuMs.service.toFixed(2)} / ${r.cpuMs.machine.toFixed(2)}`.padStart(34),
       ' ' + JSON.stringify(r.statuses).padEnd(17),
       r.violations.length === 0 ? '0' : r.violations.join('; '),
     ].join(' '),
