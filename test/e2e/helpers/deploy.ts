@@ -128,12 +128,20 @@ export async function underLoad<T>(
   return { result, report };
 }
 
+/**
+ * GETs a scenario may resend after nginx closed their idle keep-alive socket (load-client.ts): the
+ * drain before each reload leaves a rare race (1 in 5,562 requests in one CI run), not more.
+ */
+const MAX_RESENT_GETS = 5;
+
 /** What "no request failed" means for a report of the load client. */
 export function expectNoFailure(report: LoadReport): void {
   const detail = `${formatReport('load', report)}\n${report.samples.join('\n')}`;
   expect(report.badResponses, detail).to.equal(0);
   expect(report.connectionErrors, detail).to.equal(0);
   expect(report.resets, detail).to.equal(0);
+  // Without the drain, every reload would close each idle socket under its next request.
+  expect(report.resent, detail).to.be.at.most(MAX_RESENT_GETS);
   expect(report.maxConcurrentSockets, detail).to.be.at.least(50);
   expect(report.requests, detail).to.be.greaterThan(500);
   expect(
