@@ -38,7 +38,6 @@ export const notFound = (code: string, message: string) => new AppError(404, cod
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(422, code, message, details);
-export const tooManyRequests = (code: string, message: string) => new AppError(429, code, message);
 export const serviceUnavailable = (code: string, message: string) => new AppError(503, code, message);
 export const methodNotAllowed = (allowed: readonly string[]) =>
   new AppError(

@@ -8,7 +8,7 @@ import { parseBody } from '#shared/request-body.js';
 import { requestIdAndLogging } from '#shared/request-logging.js';
 import { systemRoutes } from '#shared/system-routes.js';
 import type { TransactionsConfig } from './config.js';
-import { jsonErrors } from './errors-json.js';
+import { jsonErrors, resourceNotFound } from './errors-json.js';
 import { movementMetrics } from './metrics.js';
 import { apiRoutes } from './routes/api.js';
 import { TRANSACTIONS_MIGRATIONS } from './schema.js';
@@ -43,7 +43,7 @@ export function createApp({ config, db, logger, schema }: TransactionsDeps): Koa
   });
   app.use(system.routes());
   app.use(metricsRouter.routes());
-  app.use(allowedMethods([system, api, metricsRouter]));
+  app.use(allowedMethods([system, api, metricsRouter], resourceNotFound));
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schemaCheck.ensure();
     await next();

@@ -1,16 +1,16 @@
 import type Koa from 'koa';
-import { toAppError } from '#shared/errors.js';
+import { notFound, toAppError, type AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
+
+/** The API's 404: a path no route has, or a route that found nothing to answer. */
+export const resourceNotFound = (): AppError => notFound('not_found', 'Ressource introuvable.');
 
 /** Renders every error as `{"error":{"code","message"}}`; 5xx details only go to the log. */
 export function jsonErrors(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
-        ctx.body = { error: { code: 'not_found', message: 'Ressource introuvable.' } };
-      }
+      if (ctx.status === 404 && ctx.body === undefined) throw resourceNotFound();
     } catch (err) {
       const appError = toAppError(err);
       if (appError.status >= 500) logger.error({ err }, 'request failed');

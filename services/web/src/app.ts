@@ -16,7 +16,7 @@ import { LoginThrottle } from './auth/login-throttle.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import { createSessionStore } from './auth/session-store.js';
 import type { WebConfig } from './config.js';
-import { htmlErrors } from './errors-html.js';
+import { htmlErrors, pageNotFound } from './errors-html.js';
 import { hashQueueMetrics } from './metrics.js';
 import { createRenderer } from './render.js';
 import { webRoutes } from './routes/index.js';
@@ -88,7 +88,7 @@ export function createApp(deps: WebDeps): Koa {
   app.use(metricsRouter.routes());
   app.use(staticFiles(`${webRoot}static`));
   app.use(htmlErrors(logger, render));
-  app.use(allowedMethods([system, metricsRouter, ...pages]));
+  app.use(allowedMethods([system, metricsRouter, ...pages], pageNotFound));
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schema.ensure();
     await next();

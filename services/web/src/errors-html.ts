@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { AppError, toAppError } from '#shared/errors.js';
+import { notFound, toAppError, type AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import type { Render } from './render.js';
 
@@ -17,6 +17,9 @@ const HEADINGS: Record<number, string> = {
   503: 'Service momentanément indisponible',
 };
 
+/** The web's 404: a path no page has, or a page that found nothing to show. */
+export const pageNotFound = (): AppError => notFound('not_found', 'La page demandée n’existe pas.');
+
 /**
  * Renders every error as a friendly HTML page with its request id. 5xx internals are logged,
  * never shown; a database outage becomes a 503 the user can retry (toAppError classifies it).
@@ -26,13 +29,12 @@ export function htmlErrors(logger: Logger, render: Render): Koa.Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'not_found', 'La page demandée n’existe pas.');
+        throw pageNotFound();
       }
     } catch (err) {
       const appError = toAppError(err);
       if (appError.status >= 500) logger.error({ err }, 'request failed');
       ctx.set(appError.headers);
-      if (appError.status === 429) ctx.set('Retry-After', '60');
       const heading = HEADINGS[appError.status] ?? 'Erreur interne';
       try {
         render(

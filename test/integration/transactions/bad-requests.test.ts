@@ -61,6 +61,15 @@ describeEachDatabase('transactions API: bad encodings, methods and content types
     expect(ready.headers.allow).to.equal('GET, HEAD');
   });
 
+  it('answers a path no route has with 404 JSON, signed or not', async () => {
+    const unsigned = await request(app.callback()).post('/api/nowhere').send({});
+    expectJsonError(unsigned, 404, 'not_found');
+    const signed = await signedPost('/api/nowhere', '{}', { 'Content-Type': 'application/json' });
+    expectJsonError(signed, 404, 'not_found');
+    expect(signed.body.error.requestId).to.be.a('string');
+    expectJsonError(await request(app.callback()).get('/nowhere'), 404, 'not_found');
+  });
+
   it('answers a form or text body with 415 JSON, signed or not', async () => {
     const form = await signedPost('/api/accounts', 'currency=EUR', {
       'Content-Type': 'application/x-www-form-urlencoded',

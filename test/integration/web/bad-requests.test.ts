@@ -86,6 +86,19 @@ describeEachDatabase('web service: bad encodings, methods and content types', ({
     expect(health.headers.allow).to.equal('GET, HEAD');
   });
 
+  it('answers a POST to a page that does not exist with 404, not "the form has expired"', async () => {
+    const { agent, csrf } = await loginForm();
+    for (const res of [
+      await request(stack.web.callback()).post('/nowhere').type('form').send({ a: '1' }),
+      await agent.post('/transfers/42').type('form').send({ _csrf: csrf }),
+      await agent.delete('/nowhere'),
+    ]) {
+      expect(res.status).to.equal(404);
+      expect(res.type).to.equal('text/html');
+      expect(res.text).to.contain('Page introuvable').and.not.contain('Le formulaire a expiré');
+    }
+  });
+
   it('answers OPTIONS on a page with 204 and Allow', async () => {
     const options = await request(stack.web.callback()).options('/login');
     expect(options.status).to.equal(204);
