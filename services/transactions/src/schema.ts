@@ -2,6 +2,7 @@ import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { mergeMigrations, type MigrationList } from '#shared/migrations/runner.js';
 import * as moneyRuleInOneModule from './migrations/20261201000100_money_rule_in_one_module.js';
 import * as accountOpeningKeys from './migrations/20261202000200_account_opening_keys.js';
+import * as accountIdentityFixed from './migrations/20261202000300_account_identity_fixed.js';
 
 /**
  * The schema the transactions service needs: the shared tables, then its own migrations, which
@@ -11,4 +12,5 @@ import * as accountOpeningKeys from './migrations/20261202000200_account_opening
 export const TRANSACTIONS_MIGRATIONS: MigrationList = mergeMigrations(SHARED_MIGRATIONS, [
   ['20261201000100_money_rule_in_one_module', moneyRuleInOneModule],
   ['20261202000200_account_opening_keys', accountOpeningKeys],
+  ['20261202000300_account_identity_fixed', accountIdentityFixed],
 ]);

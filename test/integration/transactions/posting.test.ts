@@ -98,6 +98,27 @@ describeEachDatabase('a transfer row posts itself', ({ db }) => {
     expect(await state()).to.deep.equal(before);
   });
 
+  it('refuses to change an account’s number, owner, currency or kind, leaving it as it was', async () => {
+    const before = await account(db(), payer.primary);
+    for (const change of [
+      { number: 'FT9999999999' },
+      { user_id: payee.id },
+      { currency: 'USD' },
+      { kind: 'current' },
+    ]) {
+      const error = await db()('accounts')
+        .where({ id: payerAccount.id })
+        .update(change)
+        .catch((err: unknown) => err);
+      expect(String(error), JSON.stringify(change)).to.match(/accounts_identity_fixed/);
+    }
+    expect(await account(db(), payer.primary)).to.deep.equal(before);
+    // Writing the same values is no change, and the balance still moves.
+    await db()('accounts').where({ id: payerAccount.id }).update({ currency: 'EUR', kind: 'primary' });
+    await db()('transfers').insert(row({ amount: 1 }));
+    expect(Number((await account(db(), payer.primary)).balance)).to.equal(Number(before.balance) - 1);
+  });
+
   it('moves nothing for a refused transfer row', async () => {
     const before = await state();
     await db()('transfers').insert(row({ status: 'failed', failure_status: 422, failure_code: 'x' }));

@@ -2,13 +2,14 @@ import type { Knex } from 'knex';
 import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber } from '#shared/contract/accounts.js';
 import type { Currency } from '#shared/contract/money.js';
 import { usernameKey } from '#shared/contract/usernames.js';
+import { accountIdentities, type AccountIdentity } from './account-identities.js';
 import { settlementAccount, type AccountRow } from './accounts.js';
 import { refuse, type DepositRequest, type Refusal, type TransferRequest } from './movement-types.js';
 
 /** Who pays whom, resolved with plain reads: numbers, owners, currencies and kinds never change. */
 export interface Resolution {
-  from?: AccountRow;
-  to?: AccountRow;
+  from?: AccountIdentity;
+  to?: AccountIdentity;
   refusal?: Refusal;
 }
 
@@ -22,8 +23,9 @@ export function normalizeRecipient(to: string): string {
 export async function resolveTransfer(db: Knex, actorId: number, req: TransferRequest): Promise<Resolution> {
   const number = normalizeAccountNumber(req.fromAccount);
   const toKey = normalizeRecipient(req.to);
-  // One query for both ends when the recipient is given as an account number (the usual case).
-  const found = await db<AccountRow>('accounts').whereIn('number', [number, toKey]);
+  // Both ends at once when the recipient is given as an account number (the usual case): no
+  // query at all once this process has seen both accounts.
+  const found = await accountIdentities(db, [number, toKey]);
   const from = found.find((a) => a.number === number);
   if (!from) return { refusal: refuse(404, 'unknown_account', `Le compte ${number} n’existe pas.`) };
   if (from.user_id === null || Number(from.user_id) !== actorId) {
@@ -51,11 +53,11 @@ async function resolveRecipient(
   db: Knex,
   to: string,
   currency: Currency | undefined,
-): Promise<{ account: AccountRow } | { refusal: Refusal }> {
+): Promise<{ account: AccountIdentity } | { refusal: Refusal }> {
   const key = normalizeRecipient(to);
   if (ACCOUNT_NUMBER_PATTERN.test(key)) {
-    const account = await db<AccountRow>('accounts').where({ number: key }).whereNot({ kind: 'settlement' }).first();
-    if (account) return { account };
+    const [account] = await accountIdentities(db, [key]);
+    if (account && account.kind !== 'settlement') return { account };
   }
   // Every user has a primary account, so no account at all means no such user.
   const accounts: AccountRow[] = await db('accounts as a')

@@ -34,6 +34,11 @@ export const RULES = {
   userBalanceMirror: 'accounts_primary_balance_to_user',
   /** The journal (`transactions`) is append-only: corrections are new entries. */
   journalAppendOnly: 'journal_append_only',
+  /**
+   * An account's number, owner, currency and kind never change once it is opened: only its
+   * balance moves. The transfer path relies on it to keep accounts it has read (account-identities.ts).
+   */
+  accountIdentityFixed: 'accounts_identity_fixed',
 } as const;
 
 /**
@@ -71,6 +76,10 @@ const MOVE_AND_POST = `
            currency, new.kind, new.label, new.created_at
     from accounts where id in (new.from_account_id, new.to_account_id)
     order by id = new.to_account_id;`;
+
+/** The columns of an account that never change (`accountIdentityFixed`). */
+const IDENTITY_COLUMNS = ['number', 'user_id', 'currency', 'kind'] as const;
+const identityChanged = (distinct: string) => IDENTITY_COLUMNS.map((c) => `new.${c} ${distinct} old.${c}`).join(' or ');
 
 const SAME_CURRENCY_ACCOUNTS = `(select count(*) from accounts
   where id in (new.from_account_id, new.to_account_id) and currency = new.currency)`;
@@ -113,6 +122,11 @@ const POSTGRES: string[] = [
   `create trigger ${RULES.posting} after insert on transfers
    for each row when (new.status = 'succeeded') execute function ${RULES.posting}()`,
 
+  `create function ${RULES.accountIdentityFixed}() returns trigger language plpgsql as $$
+   begin ${pgRefuse(RULES.accountIdentityFixed, 'account %s keeps its number, owner, currency and kind', 'old.number')}; end $$`,
+  `create trigger ${RULES.accountIdentityFixed} before update of ${IDENTITY_COLUMNS.join(', ')} on accounts
+   for each row when (${identityChanged('is distinct from')}) execute function ${RULES.accountIdentityFixed}()`,
+
   `create function ${RULES.journalAppendOnly}() returns trigger language plpgsql as $$
    begin raise exception '${RULES.journalAppendOnly}: the journal is append-only: % on transactions refused', tg_op; end $$`,
   `create trigger ${RULES.journalAppendOnly} before update or delete on transactions
@@ -141,6 +155,9 @@ const SQLITE: string[] = [
      select raise(abort, '${RULES.oneCurrency}') where ${SAME_CURRENCY_ACCOUNTS} <> 2;
      ${MOVE_AND_POST}
    end`,
+  `create trigger ${RULES.accountIdentityFixed} before update of ${IDENTITY_COLUMNS.join(', ')} on accounts
+   when ${identityChanged('is not')}
+   begin select raise(abort, '${RULES.accountIdentityFixed}'); end`,
   `create trigger ${RULES.journalAppendOnly}_update before update on transactions
    begin select raise(abort, '${RULES.journalAppendOnly}: the journal is append-only: UPDATE on transactions refused'); end`,
   `create trigger ${RULES.journalAppendOnly}_delete before delete on transactions
@@ -163,6 +180,7 @@ const TRIGGERS: ReadonlyArray<readonly [string, string]> = [
   [`${RULES.journalAppendOnly}_truncate`, 'transactions'],
   [`${RULES.journalAppendOnly}_update`, 'transactions'],
   [`${RULES.journalAppendOnly}_delete`, 'transactions'],
+  [RULES.accountIdentityFixed, 'accounts'],
 ];
 const PG_FUNCTIONS = [
   'post_transfer',
@@ -171,6 +189,7 @@ const PG_FUNCTIONS = [
   RULES.userBalanceMirror,
   RULES.posting,
   RULES.journalAppendOnly,
+  RULES.accountIdentityFixed,
 ];
 
 /** (Re)installs every trigger above, in the migration's transaction. */

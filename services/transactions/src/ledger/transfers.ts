@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { formatCents } from '#shared/contract/money.js';
 import { unauthorized } from '#shared/errors.js';
 import { nowIso, toIso } from '#shared/timestamps.js';
+import type { AccountIdentity } from './account-identities.js';
 import type { AccountRow } from './accounts.js';
 import { DEFAULT_LABEL, refuse, type MovementOutcome, type MovementRequest, type Refusal } from './movement-types.js';
 import { replay, requestHash } from './replay.js';
@@ -113,8 +114,8 @@ async function insertClaim(db: Knex, row: Record<string, unknown>): Promise<bool
 async function refusalFor(
   db: Knex,
   err: unknown,
-  from: AccountRow,
-  to: AccountRow,
+  from: AccountIdentity,
+  to: AccountIdentity,
   amountCents: number,
 ): Promise<Refusal> {
   switch (brokenRule(err)) {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { dbClient } from '#shared/db.js';
-import { installMoneyRule, RULES } from '../ledger/rules.js';
+import { RULES } from '../ledger/rules.js';
 
 /**
  * Moves the money rule into ledger/rules.ts: the triggers of migrations 300, 310 and 320 are
@@ -26,7 +26,7 @@ export async function up(knex: Knex): Promise<void> {
   } else {
     await dropSqliteOverdraftCheck(knex);
   }
-  await installMoneyRule(knex);
+  // The money rule itself is installed by a later migration (20261202000300, see above).
 }
 
 /**
