@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ComposeStack, TempEnvFile, runOk } from './helpers/compose.js';
+import { serviceContainers } from './helpers/containers.js';
 import {
   expectNoFailure,
   other,
@@ -50,17 +51,7 @@ async function deployGiven(env: Record<string, string>): Promise<DeployResult> {
 const deployOk = (env: Record<string, string> = {}) => deployGiven({ ...REPLICAS, ...env });
 
 /** Ids of the running containers of a service (its replicas). */
-async function replicas(service: string): Promise<string[]> {
-  const out = await runOk('docker', [
-    'ps',
-    '-q',
-    '--filter',
-    'label=com.docker.compose.project=bank-prod',
-    '--filter',
-    `label=com.docker.compose.service=${service}`,
-  ]);
-  return out.split('\n').filter(Boolean);
-}
+const replicas = (service: string) => serviceContainers(prod.project, service);
 
 /**
  * Established TCP connections on a container's port 5000 (0x1388) from another container, from its

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ComposeStack, ROOT, runOk } from './compose.js';
+import { serviceContainers } from './containers.js';
 import { http } from './http.js';
 import { formatReport, LoadClient, type LoadReport } from './load-client.js';
 
@@ -81,17 +82,8 @@ export class ProdView {
     return String(response.headers['x-app-color']);
   }
 
-  private async ids(service: string, all = false): Promise<string[]> {
-    const out = await runOk('docker', [
-      'ps',
-      ...(all ? ['-a'] : []),
-      '-q',
-      '--filter',
-      `label=com.docker.compose.project=${this.stack.project}`,
-      '--filter',
-      `label=com.docker.compose.service=${service}`,
-    ]);
-    return out.split('\n').filter(Boolean);
+  private ids(service: string, all = false): Promise<string[]> {
+    return serviceContainers(this.stack.project, service, all);
   }
 
   async running(service: string): Promise<boolean> {
