@@ -9,13 +9,14 @@
  * on the internal listener; a deploy and a rollback given no replica count (an automatic deploy
  * of the CD workflow) keep the 2+2 the live colour runs, under load.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ComposeStack, TempEnvFile, runOk } from './helpers/compose.js';
 import { serviceContainers } from './helpers/containers.js';
 import {
+  endProdSuite,
   expectNoFailure,
   other,
   PROD_URL,
@@ -90,10 +91,7 @@ describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)'
 
   after(async function () {
     this.timeout(120_000);
-    console.log(`\n      Replica figures:\n${figures.map((f) => `        ${f}`).join('\n')}\n`);
-    await prod.down(true);
-    envFile.cleanup();
-    rmSync(stateDir, { recursive: true, force: true });
+    await endProdSuite('Replica figures', figures, { stack: prod, envFile, stateDir });
   });
 
   afterEach(async function () {
