@@ -369,7 +369,6 @@ prod_main() {
   read -r active_host active < <(active_upstream) || die "cannot read the gateway's upstream file"
   [[ "$active" == blue || "$active" == green ]] || die "unexpected active colour '$active' in the gateway's upstream"
   target="$(other_colour "$active")"
-  resolve_replicas "$active"
 
   # A rollback without a tag: the release the other colour last served.
   if [[ "$ACTION" == rollback && -z "$IMAGE_TAG_PREVIOUS" ]]; then
@@ -378,6 +377,7 @@ prod_main() {
     source=local
   fi
   log "PROD $ACTION: active $active ($active_host), target $target with $(release_image "$name" "$tag" web)"
+  resolve_replicas "$active"
 
   # 3. The release's images first (nothing changes if they cannot be had), then the target.
   fetch_release "$name" "$tag" "$source"
