@@ -12,6 +12,7 @@ import { Agent, request } from 'node:http';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { idsOf, serviceContainersArgs } from '../test/e2e/helpers/containers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BASE_URL = 'http://localhost:5002';
@@ -23,18 +24,7 @@ function sh(file: string, args: string[], env: Record<string, string> = {}): str
   return execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ENV_FILE, ...env } });
 }
 
-function containers(service: string): string[] {
-  return sh('docker', [
-    'ps',
-    '-q',
-    '--filter',
-    'label=com.docker.compose.project=bank-prod',
-    '--filter',
-    `label=com.docker.compose.service=${service}`,
-  ])
-    .split('\n')
-    .filter(Boolean);
-}
+const containers = (service: string): string[] => idsOf(sh('docker', serviceContainersArgs('bank-prod', service)));
 
 const gateway = () => containers('gateway')[0] ?? '';
 const gatewayExec = (...args: string[]) => sh('docker', ['exec', gateway(), ...args]).trim();

@@ -19,10 +19,13 @@
 #                              (default true); false keeps it running so that a rollback is a flip
 #   HEALTH_TIMEOUT=120         seconds to wait for the new version to be ready
 #   DRAIN_TIMEOUT=30           PROD: seconds to wait for the old gateway workers to finish
-#   WEB_REPLICAS=1             PROD: web containers per colour (1-8); the gateway spreads the
+#   WEB_REPLICAS               PROD: web containers per colour (1-8); the gateway spreads the
 #                              requests over every replica of the active colour
-#   TRANSACTIONS_REPLICAS=1    PROD: transactions containers per colour (1-8); web reaches them
+#   TRANSACTIONS_REPLICAS      PROD: transactions containers per colour (1-8); web reaches them
 #                              through Docker's DNS (round-robin per new connection)
+#                              Either one unset or empty: PROD keeps what the active colour runs
+#                              now (1 when none runs: a first deploy), and the log says which
+#                              ("replicas: web 2 (kept from blue), ..."); UAT runs 1
 #   BANK_STATE_DIR             state kept outside the checkout (default ~/.fintech-test): the
 #                              stacks' env files, the PROD release record, the deploy locks
 #   ENV_FILE                   env file of the services (default <BANK_STATE_DIR>/<target>.env,
@@ -47,6 +50,8 @@
 #
 # Examples:
 #   TARGET=prod ./scripts/deploy_blue_green_local.sh                   # flips blue <-> green
+#   TARGET=prod WEB_REPLICAS=2 TRANSACTIONS_REPLICAS=2 ./scripts/deploy_blue_green_local.sh
+#                                                     # 2+2 per colour, kept by later deploys
 #   TARGET=prod ACTION=rollback ./scripts/deploy_blue_green_local.sh   # back to the previous release
 set -euo pipefail
 

@@ -9,7 +9,9 @@
 #   [INPUT_IMAGE_TAG=...] [INPUT_IMAGE_TAG_PREVIOUS=...] [INPUT_RUN_SMOKE=true|false]
 #   [INPUT_PRUNE_UAT=true|false] [INPUT_WEB_REPLICAS=1-8] [INPUT_TRANSACTIONS_REPLICAS=1-8]
 #   scripts/ci/cd-params.sh
-# Replicas (containers per service and colour, default 1) apply to PROD; UAT refuses more than 1.
+# Replicas (containers per service and colour) apply to PROD; UAT runs 1 and refuses more. An
+# empty PROD count stays empty in $GITHUB_ENV: this step may run on GitHub's runner, where PROD
+# cannot be seen, so the deploy resolves it on the host to what the live colour runs now.
 # What the event adds: IMAGE_NAME defaults to ghcr.io/<owner>/<repo> (lower case, from
 # GITHUB_REPOSITORY) in MODE=image; IMAGE_TAG to the version on a tag (GITHUB_REF_TYPE=tag,
 # e.g. v1.2.0), else to the checked-out commit's SHA. These are the names CI publishes.
@@ -38,4 +40,4 @@ TRANSACTIONS_REPLICAS="${INPUT_TRANSACTIONS_REPLICAS:-}"
 
 deploy_params_resolve "$PWD"
 if [[ -n "${GITHUB_ENV:-}" ]]; then deploy_params_print >>"$GITHUB_ENV"; else deploy_params_print; fi
-echo "cd-params: $ACTION $TARGET, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, replicas web $WEB_REPLICAS transactions $TRANSACTIONS_REPLICAS" >&2
+echo "cd-params: $ACTION $TARGET, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2

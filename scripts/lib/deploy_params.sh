@@ -18,8 +18,11 @@
 #   PRUNE_UAT=true|false       default false
 #   STOP_OLD_COLOR=true|false  default true
 #   HEALTH_TIMEOUT=120  DRAIN_TIMEOUT=30  SMOKE_SECONDS=10   (seconds)
-#   WEB_REPLICAS=1  TRANSACTIONS_REPLICAS=1   PROD: containers per service and colour (1 to
-#                              DEPLOY_MAX_REPLICAS); UAT runs one of each and refuses more
+#   WEB_REPLICAS  TRANSACTIONS_REPLICAS   PROD: containers per service and colour (1 to
+#                              DEPLOY_MAX_REPLICAS); unset or empty = as many as the live colour
+#                              runs now (1 when none runs), resolved by the deploy on the host
+#                              (deploy_params_keep_replicas). UAT runs one of each (default 1) and
+#                              refuses more
 #
 # Bad values: one line on stderr naming the parameter, exit 2, before anything is touched.
 
@@ -58,6 +61,49 @@ deploy_params_replicas() {
     deploy_params_refuse "$1=${!1}: replicas apply to TARGET=prod only (UAT runs one container per service)"
 }
 
+# A replica count as given: checked when set. Unset on UAT: 1. Unset on PROD: left empty, because
+# only the host that runs the stack can count what the live colour runs (the CD workflow resolves
+# its parameters on GitHub's runner first), so deploy_params_keep_replicas resolves it there.
+deploy_params_replicas_given() {
+  if [[ -n "${!1}" ]]; then
+    deploy_params_replicas "$1"
+  elif [[ "$TARGET" != prod ]]; then
+    printf -v "$1" '%s' 1
+  fi
+}
+
+# web for WEB_REPLICAS, transactions for TRANSACTIONS_REPLICAS.
+deploy_params_replica_service() {
+  local service="${1%_REPLICAS}"
+  printf '%s' "${service,,}"
+}
+
+# PROD, on the host, once the live colour is known (on a cold start: the colour about to start):
+# a replica count left empty becomes the number of containers of that service the live colour
+# runs now, so that an automatic deploy keeps what an operator scaled PROD to, or 1 when none
+# runs (a first deploy). A given count stays.
+#   deploy_params_keep_replicas VAR LIVE_COLOUR RUNNING   (VAR: WEB_REPLICAS or TRANSACTIONS_REPLICAS)
+# Sets VAR and appends why to DEPLOY_REPLICAS_CHOICES ("web 2 (kept from blue)") for the log.
+# More running than a deploy may start is refused (exit 2): the count must then be given.
+DEPLOY_REPLICAS_CHOICES=()
+deploy_params_keep_replicas() {
+  local var="$1" colour="$2" running="$3" service why
+  service="$(deploy_params_replica_service "$var")"
+  if [[ -n "${!var}" ]]; then
+    why="given"
+  elif ((running == 0)); then
+    printf -v "$var" '%s' 1
+    why="none running in $colour"
+  elif ((running <= DEPLOY_MAX_REPLICAS)); then
+    printf -v "$var" '%s' "$running"
+    why="kept from $colour"
+  else
+    deploy_params_refuse "${service}_$colour runs $running containers, more than the $DEPLOY_MAX_REPLICAS a deploy starts; give $var"
+  fi
+  export "${var?}"
+  DEPLOY_REPLICAS_CHOICES+=("$service ${!var} ($why)")
+}
+
 # Applies the defaults, checks every value, exports the result. $1: the repository's root.
 deploy_params_resolve() {
   local root="$1"
@@ -70,8 +116,8 @@ deploy_params_resolve() {
   HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
   DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-30}"
   SMOKE_SECONDS="${SMOKE_SECONDS:-10}"
-  WEB_REPLICAS="${WEB_REPLICAS:-1}"
-  TRANSACTIONS_REPLICAS="${TRANSACTIONS_REPLICAS:-1}"
+  WEB_REPLICAS="${WEB_REPLICAS:-}"
+  TRANSACTIONS_REPLICAS="${TRANSACTIONS_REPLICAS:-}"
   IMAGE_TAG_PREVIOUS="${IMAGE_TAG_PREVIOUS:-}"
 
   case "$TARGET" in uat | prod) ;; *) deploy_params_refuse "unknown TARGET '$TARGET' (expected uat or prod)" ;; esac
@@ -82,8 +128,8 @@ deploy_params_resolve() {
   deploy_params_seconds HEALTH_TIMEOUT positive
   deploy_params_seconds DRAIN_TIMEOUT
   deploy_params_seconds SMOKE_SECONDS
-  deploy_params_replicas WEB_REPLICAS
-  deploy_params_replicas TRANSACTIONS_REPLICAS
+  deploy_params_replicas_given WEB_REPLICAS
+  deploy_params_replicas_given TRANSACTIONS_REPLICAS
 
   if [[ -z "${IMAGE_NAME:-}" ]]; then
     [[ "$MODE" == build ]] || deploy_params_refuse "MODE=image needs IMAGE_NAME (e.g. ghcr.io/owner/fintech-test)"
@@ -111,7 +157,8 @@ deploy_params_resolve() {
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS
 }
 
-# The resolved parameters as KEY=value lines ($GITHUB_ENV format).
+# The resolved parameters as KEY=value lines ($GITHUB_ENV format). An empty replica count stays
+# empty: the deploy step resolves it on the host (deploy_params_keep_replicas).
 deploy_params_print() {
   local key
   for key in TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \

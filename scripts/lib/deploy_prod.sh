@@ -36,6 +36,22 @@ cids() { containers_of "$PROD_PROJECT" "$1"; }
 # Replicas each service of a colour runs (deploy parameters WEB_REPLICAS, TRANSACTIONS_REPLICAS).
 replicas_of() { if [[ "$1" == web ]]; then echo "$WEB_REPLICAS"; else echo "$TRANSACTIONS_REPLICAS"; fi; }
 
+# The replica counts of this deploy (deploy_params_keep_replicas holds the rule): each one given,
+# else as many containers as `colour`, the live one, runs now; logged with the reason.
+resolve_replicas() {
+  local colour="$1" var running choices
+  for var in WEB_REPLICAS TRANSACTIONS_REPLICAS; do
+    running=0
+    if [[ -z "${!var}" ]]; then
+      running="$(cids "$(deploy_params_replica_service "$var")_$colour" | wc -l)" ||
+        die "cannot count the running containers of $colour"
+    fi
+    deploy_params_keep_replicas "$var" "$colour" "$running"
+  done
+  printf -v choices '%s, ' "${DEPLOY_REPLICAS_CHOICES[@]}"
+  log "replicas: ${choices%, }"
+}
+
 # Address of a container on the stack's network (what Docker's DNS gives for its service name).
 address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{ print $1 }'; }
 
@@ -306,6 +322,7 @@ prod_cold_start() {
   recorded="$(pr "$name" "$tag" run --rm --no-deps -T --entrypoint set-upstream gateway --current 2>/dev/null | awk '{ print $2 }')" || true
   [[ "$recorded" == blue || "$recorded" == green ]] && colour="$recorded"
   log "cold start: no gateway running; starting $colour on $tag"
+  resolve_replicas "$colour"
   use_base_images # the database's image
   start_colour "$colour" "$name" "$tag"
   wait_colour_ready "$colour" || {
@@ -360,6 +377,7 @@ prod_main() {
     source=local
   fi
   log "PROD $ACTION: active $active ($active_host), target $target with $(release_image "$name" "$tag" web)"
+  resolve_replicas "$active"
 
   # 3. The release's images first (nothing changes if they cannot be had), then the target.
   fetch_release "$name" "$tag" "$source"

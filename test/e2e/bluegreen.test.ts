@@ -8,12 +8,13 @@
  * it at the end. Base images come from NODE_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE like the other
  * e2e tests (scripts/e2e.sh exports them).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ComposeStack, TempEnvFile, run, runOk } from './helpers/compose.js';
 import {
+  endProdSuite,
   expectNoFailure,
   other,
   PROD_URL,
@@ -86,11 +87,8 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
 
   after(async function () {
     this.timeout(120_000);
-    console.log(`\n      Blue/green figures:\n${figures.map((f) => `        ${f}`).join('\n')}\n`);
     if (this.currentTest?.state === 'failed') console.log(await prod.diagnostics());
-    await prod.down(true);
-    envFile.cleanup();
-    rmSync(stateDir, { recursive: true, force: true });
+    await endProdSuite('Blue/green figures', figures, { stack: prod, envFile, stateDir });
   });
 
   afterEach(async function () {

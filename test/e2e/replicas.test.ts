@@ -6,14 +6,17 @@
  * (web's client retries an idempotent call on a fresh connection), and web uses that replica
  * again once it restarts; three flips under load (all replicas of a colour at once) fail no
  * request; /metrics is not reachable through the public port while nginx's stub_status answers
- * on the internal listener.
+ * on the internal listener; a deploy and a rollback given no replica count (an automatic deploy
+ * of the CD workflow) keep the 2+2 the live colour runs, under load.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ComposeStack, TempEnvFile, runOk } from './helpers/compose.js';
+import { serviceContainers } from './helpers/containers.js';
 import {
+  endProdSuite,
   expectNoFailure,
   other,
   PROD_URL,
@@ -37,25 +40,19 @@ const prod = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { 
 const view = new ProdView(prod);
 const figures: string[] = [];
 
-async function deployOk(env: Record<string, string> = {}): Promise<DeployResult> {
+/** A PROD deploy given `env` only (no replica count unless it holds one); it must exit 0. */
+async function deployGiven(env: Record<string, string>): Promise<DeployResult> {
   const base = { ENV_FILE: envFile.path, BANK_STATE_DIR: stateDir, TARGET: 'prod', MODE: 'build', RUN_SMOKE: 'false' };
-  const result = await runDeploy(base, { ...REPLICAS, ...env });
+  const result = await runDeploy(base, env);
   if (result.code !== 0) throw new Error(`deploy exited ${result.code}:\n${result.output}`);
   return result;
 }
 
+/** A PROD deploy with 2+2 replicas. */
+const deployOk = (env: Record<string, string> = {}) => deployGiven({ ...REPLICAS, ...env });
+
 /** Ids of the running containers of a service (its replicas). */
-async function replicas(service: string): Promise<string[]> {
-  const out = await runOk('docker', [
-    'ps',
-    '-q',
-    '--filter',
-    'label=com.docker.compose.project=bank-prod',
-    '--filter',
-    `label=com.docker.compose.service=${service}`,
-  ]);
-  return out.split('\n').filter(Boolean);
-}
+const replicas = (service: string) => serviceContainers(prod.project, service);
 
 /**
  * Established TCP connections on a container's port 5000 (0x1388) from another container, from its
@@ -94,10 +91,7 @@ describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)'
 
   after(async function () {
     this.timeout(120_000);
-    console.log(`\n      Replica figures:\n${figures.map((f) => `        ${f}`).join('\n')}\n`);
-    await prod.down(true);
-    envFile.cleanup();
-    rmSync(stateDir, { recursive: true, force: true });
+    await endProdSuite('Replica figures', figures, { stack: prod, envFile, stateDir });
   });
 
   afterEach(async function () {
@@ -256,5 +250,36 @@ describe('PROD with 2 replicas per colour (WEB_REPLICAS, TRANSACTIONS_REPLICAS)'
     expect(report.byColor.blue, 'blue answered').to.be.greaterThan(0);
     expect(report.byColor.green, 'green answered').to.be.greaterThan(0);
     figures.push(`[replicas] flips: ${result.map((r) => `${r.seconds.toFixed(1)} s`).join(', ')}`);
+  });
+
+  it('keeps 2+2 on a deploy and a rollback given no replica count, and serves under load', async () => {
+    // The deploy unset, as a shell gives it; the rollback empty, as the CD workflow's $GITHUB_ENV does.
+    expect(process.env.WEB_REPLICAS, 'the test process gives no WEB_REPLICAS').to.equal(undefined);
+    expect(process.env.TRANSACTIONS_REPLICAS, 'the test process gives no TRANSACTIONS_REPLICAS').to.equal(undefined);
+    const runs: { label: string; env: Record<string, string> }[] = [
+      { label: 'deploy', env: {} },
+      { label: 'rollback', env: { ACTION: 'rollback', WEB_REPLICAS: '', TRANSACTIONS_REPLICAS: '' } },
+    ];
+    const seen: string[] = [];
+    const { report } = await underLoad('deploy + rollback with no replica count', figures, async () => {
+      for (const { label, env } of runs) {
+        const live = await view.activeColour();
+        const result = await deployGiven(env);
+        const target = other(live);
+        expect(result.output, label).to.contain(
+          `replicas: web 2 (kept from ${live}), transactions 2 (kept from ${live})`,
+        );
+        expect(await view.activeColour(), label).to.equal(target);
+        expect(await view.servingColour(), label).to.equal(target);
+        const web = await replicas(`web_${target}`);
+        const transactions = await replicas(`transactions_${target}`);
+        expect(web, `${label}: web_${target} replicas`).to.have.length(2);
+        expect(transactions, `${label}: transactions_${target} replicas`).to.have.length(2);
+        expect(await gatewayAddresses(), `${label}: the gateway loads both web replicas`).to.have.length(2);
+        seen.push(`${label} ${live} -> ${target}: ${web.length} web + ${transactions.length} transactions`);
+      }
+    });
+    figures.push(`[replicas] no replica count given: ${seen.join('; ')}`);
+    expectNoFailure(report);
   });
 });

@@ -3,7 +3,8 @@
  * step of .github/workflows/cd-local.yml gets its `env:` evaluated by GitHub's expression library
  * for an event, runs the script, and the deploy step after it finds WEB_REPLICAS and
  * TRANSACTIONS_REPLICAS in $GITHUB_ENV. The rule itself (1 to 8, PROD only) is the deploy's
- * validator, scripts/lib/deploy_params.sh.
+ * validator, scripts/lib/deploy_params.sh. A PROD count not given stays empty there: the deploy
+ * resolves it on the host to what the live colour runs (test/scripts/deploy-replicas-keep.test.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ interface Step {
   env?: Record<string, string>;
 }
 interface Workflow {
-  on: { workflow_dispatch: { inputs: Record<string, { type: string; default: unknown }> } };
+  on: { workflow_dispatch: { inputs: Record<string, { type: string; default: unknown; description: string }> } };
   jobs: Record<string, { steps: Step[] }>;
 }
 const workflow = parse(readFileSync(path.join(root, '.github/workflows/cd-local.yml'), 'utf8')) as Workflow;
@@ -59,25 +60,31 @@ function runParamsStep(job: string, eventName: string, inputs: Record<string, st
   }
 }
 
+/** A manual run's inputs: the workflow's defaults (what GitHub fills in), then those given. */
 const dispatch = (inputs: Record<string, string>) => ({
-  action: 'deploy',
-  mode: 'build',
-  image_name: '',
-  image_tag: '',
-  image_tag_previous: '',
-  run_smoke: 'true',
-  prune_uat: 'false',
-  web_replicas: '1',
-  transactions_replicas: '1',
+  ...Object.fromEntries(
+    Object.entries(workflow.on.workflow_dispatch.inputs).map(([name, input]) => [name, String(input.default)]),
+  ),
   ...inputs,
 });
 
 describe('CD workflow replica inputs (cd-local.yml → cd-params.sh → the deploy step)', () => {
-  it('offers web_replicas and transactions_replicas on a manual run, 1 by default', () => {
+  it('offers web_replicas and transactions_replicas on a manual run, empty by default (keep what PROD runs)', () => {
     const inputs = workflow.on.workflow_dispatch.inputs;
-    expect(inputs.web_replicas).to.include({ default: '1' });
-    expect(inputs.transactions_replicas).to.include({ default: '1' });
+    for (const name of ['web_replicas', 'transactions_replicas']) {
+      expect(inputs[name], name).to.include({ default: '' });
+      expect(inputs[name]?.description, name).to.contain('empty = as many as PROD runs now');
+    }
   });
+
+  for (const job of ['ci-passed', 'deploy-prod']) {
+    it(`${job}: a manual PROD deploy with the replica inputs left empty leaves them to the deploy`, () => {
+      const outcome = runParamsStep(job, 'workflow_dispatch', dispatch({ target: 'prod' }));
+      expect(outcome.code, outcome.stderr).to.equal(0);
+      expect(outcome.githubEnv).to.include({ TARGET: 'prod', WEB_REPLICAS: '', TRANSACTIONS_REPLICAS: '' });
+      expect(outcome.stderr).to.contain('replicas web as PROD runs now transactions as PROD runs now');
+    });
+  }
 
   for (const job of ['ci-passed', 'deploy-prod']) {
     it(`${job}: a manual PROD deploy with 3 web and 2 transactions replicas hands them to the deploy`, () => {
@@ -101,6 +108,18 @@ describe('CD workflow replica inputs (cd-local.yml → cd-params.sh → the depl
     expect(outcome.githubEnv).to.include({ ACTION: 'rollback', WEB_REPLICAS: '2', TRANSACTIONS_REPLICAS: '2' });
   });
 
+  it('rollback: a PROD rollback without replica inputs leaves them to the deploy (kept from the live colour)', () => {
+    const outcome = runParamsStep('rollback', 'workflow_dispatch', dispatch({ action: 'rollback', target: 'prod' }));
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(outcome.githubEnv).to.include({ ACTION: 'rollback', WEB_REPLICAS: '', TRANSACTIONS_REPLICAS: '' });
+  });
+
+  it('a manual UAT deploy with the replica inputs left empty runs one container per service', () => {
+    const outcome = runParamsStep('deploy-uat', 'workflow_dispatch', dispatch({ target: 'uat' }));
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(outcome.githubEnv).to.include({ WEB_REPLICAS: '1', TRANSACTIONS_REPLICAS: '1' });
+  });
+
   for (const job of ['ci-passed', 'deploy-uat']) {
     it(`${job}: a manual UAT deploy with 2 web replicas is refused in one line, exit 2`, () => {
       const outcome = runParamsStep(job, 'workflow_dispatch', dispatch({ target: 'uat', web_replicas: '2' }));
@@ -122,11 +141,17 @@ describe('CD workflow replica inputs (cd-local.yml → cd-params.sh → the depl
     }
   });
 
-  for (const job of ['deploy-uat', 'deploy-prod']) {
-    it(`${job}: a tag push (no inputs) deploys one container per service`, () => {
-      const outcome = runParamsStep(job, 'push', {});
+  it('deploy-uat: a tag push (no inputs) deploys one container per service', () => {
+    const outcome = runParamsStep('deploy-uat', 'push', {});
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(outcome.githubEnv).to.include({ WEB_REPLICAS: '1', TRANSACTIONS_REPLICAS: '1' });
+  });
+
+  for (const event of ['push', 'workflow_run']) {
+    it(`deploy-prod: an automatic deploy (${event}, no inputs) leaves the replicas to the deploy, which keeps PROD's`, () => {
+      const outcome = runParamsStep('deploy-prod', event, {});
       expect(outcome.code, outcome.stderr).to.equal(0);
-      expect(outcome.githubEnv).to.include({ WEB_REPLICAS: '1', TRANSACTIONS_REPLICAS: '1' });
+      expect(outcome.githubEnv).to.include({ WEB_REPLICAS: '', TRANSACTIONS_REPLICAS: '' });
     });
   }
 });

@@ -104,8 +104,9 @@ describe('one validator for the deploy and the CD workflow (scripts/ci/cd-params
       MODE: 'build',
       IMAGE_NAME: 'bank',
       RUN_SMOKE: 'true',
-      WEB_REPLICAS: '1',
-      TRANSACTIONS_REPLICAS: '1',
+      // Left to the deploy, which keeps what the live colour runs (deploy-replicas-keep.test.ts).
+      WEB_REPLICAS: '',
+      TRANSACTIONS_REPLICAS: '',
     });
     expect(values.IMAGE_TAG).to.match(/^[0-9a-f]{40}/);
   });

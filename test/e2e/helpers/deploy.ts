@@ -4,9 +4,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ComposeStack, ROOT, runOk } from './compose.js';
+import { ComposeStack, ROOT, runOk, type TempEnvFile } from './compose.js';
+import { serviceContainers } from './containers.js';
 import { http } from './http.js';
 import { formatReport, LoadClient, type LoadReport } from './load-client.js';
 
@@ -81,17 +83,8 @@ export class ProdView {
     return String(response.headers['x-app-color']);
   }
 
-  private async ids(service: string, all = false): Promise<string[]> {
-    const out = await runOk('docker', [
-      'ps',
-      ...(all ? ['-a'] : []),
-      '-q',
-      '--filter',
-      `label=com.docker.compose.project=${this.stack.project}`,
-      '--filter',
-      `label=com.docker.compose.service=${service}`,
-    ]);
-    return out.split('\n').filter(Boolean);
+  private ids(service: string, all = false): Promise<string[]> {
+    return serviceContainers(this.stack.project, service, all);
   }
 
   async running(service: string): Promise<boolean> {
@@ -103,6 +96,21 @@ export class ProdView {
     const [id] = await this.ids(service, true);
     return id ? (await runOk('docker', ['inspect', '-f', '{{.Config.Image}}', id])).trim() : '';
   }
+}
+
+/**
+ * The end of a PROD suite (its `after` hook): the figures it gathered printed under `title`, then
+ * the stack and its volumes removed, its env file and its state directory deleted.
+ */
+export async function endProdSuite(
+  title: string,
+  figures: string[],
+  leftovers: { stack: ComposeStack; envFile: TempEnvFile; stateDir: string },
+): Promise<void> {
+  console.log(`\n      ${title}:\n${figures.map((f) => `        ${f}`).join('\n')}\n`);
+  await leftovers.stack.down(true);
+  leftovers.envFile.cleanup();
+  rmSync(leftovers.stateDir, { recursive: true, force: true });
 }
 
 /** Runs `action` while the load client sends continuous mixed traffic; returns both results. */
