@@ -127,12 +127,14 @@ container_states() {
 }
 
 # Restart counts of the services' current containers, so that a container that restarted before
-# this deploy is not taken for a crash (a recreated container starts again from 0).
+# this deploy is not taken for a crash (a recreated container starts again from 0). Only running
+# ones count from where they are: Docker resets the count when a stopped container is started
+# again, so a stopped colour's old count would hide its next crashes.
 declare -gA RESTART_BASELINE=()
 note_restart_counts() {
   local service id status restarts code
   while read -r service id status restarts code; do
-    RESTART_BASELINE[$id]="$restarts"
+    if [[ "$status" == running || "$status" == restarting ]]; then RESTART_BASELINE[$id]="$restarts"; fi
   done < <(container_states "$@")
 }
 
