@@ -3,11 +3,13 @@
  * colour, in one run: req/s, p50/p99 and the ratio 2 replicas / 1 replica (`npm run
  * bench:replicas`, not part of the tests). Needs a running PROD stack (deployed by
  * scripts/deploy_blue_green_local.sh) and the env file it was deployed with (ENV_FILE, default
- * ~/.fintech-test/prod.env); puts the number of web replicas back as it found it.
+ * ${BANK_STATE_DIR:-~/.fintech-test}/prod.env, the deploy script's); puts the number of web
+ * replicas back as it found it.
  *
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 npm run bench:replicas
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +20,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BASE_URL = 'http://localhost:5002';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ENV_FILE = process.env.ENV_FILE ?? path.join(homedir(), '.fintech-test', 'prod.env');
+/** The deploy script's state directory (scripts/lib/deploy_state.sh), where PROD's env file lives. */
+const STATE_DIR = process.env.BANK_STATE_DIR || path.join(homedir(), '.fintech-test');
+const ENV_FILE = process.env.ENV_FILE || path.join(STATE_DIR, 'prod.env');
 
 function sh(file: string, args: string[], env: Record<string, string> = {}): string {
   return execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ENV_FILE, ...env } });
@@ -128,6 +132,9 @@ async function measure(cookie: string) {
 }
 
 async function main(): Promise<void> {
+  if (!existsSync(ENV_FILE)) {
+    throw new Error(`no PROD env file at ${ENV_FILE}: set BANK_STATE_DIR (or ENV_FILE) as for the deploy`);
+  }
   const [, colour] = gatewayExec('set-upstream', '--current').split(' ');
   if (colour !== 'blue' && colour !== 'green') throw new Error('PROD is not running (no active colour)');
   const initial = containers(`web_${colour}`).length;

@@ -35,11 +35,16 @@ use_base_images() {
     return 0
   fi
   echo "base images: Docker Hub unreachable, building them from Debian and npm packages" >&2
-  local line
+  local lines line
+  # Captured first: a failure inside `done < <(...)` would go unnoticed and leave NODE_IMAGE unset.
+  lines="$("$CI_ROOT/scripts/offline-base-images.sh" --print-env)" || {
+    echo "base images: scripts/offline-base-images.sh failed (see above)" >&2
+    return 1
+  }
   while IFS= read -r line; do
     case "$line" in
       NODE_IMAGE=* | POSTGRES_IMAGE=* | NGINX_IMAGE=*) export "${line?}" ;;
     esac
-  done < <("$CI_ROOT/scripts/offline-base-images.sh" --print-env)
+  done <<<"$lines"
   echo "base images: NODE_IMAGE=$NODE_IMAGE NGINX_IMAGE=${NGINX_IMAGE:-} POSTGRES_IMAGE=${POSTGRES_IMAGE:-}" >&2
 }

@@ -1,9 +1,6 @@
 #!/usr/bin/env bash
-# Stop the CI stack and delete its volumes (compose down -v), orphans included.
+# The `stack-down` stage: the CI stack stopped and its volumes deleted (test data only), orphans
+# included. scripts/stack-down.sh knows every stack's project, files and profiles.
 # Usage: scripts/ci/stack-down.sh
 set -euo pipefail
-# shellcheck source=scripts/ci/lib.sh
-source "$(dirname "$0")/lib.sh"
-cd "$CI_ROOT"
-ci_compose down -v --remove-orphans
-echo "stack-down: project $CI_PROJECT removed with its volumes"
+exec "$(dirname "$0")/../stack-down.sh" ci --delete-data

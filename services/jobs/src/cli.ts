@@ -9,7 +9,7 @@ import { runMain } from '#shared/main.js';
 import { readScryptParams, type ScryptParams } from '#web/config.js';
 import { createPasswordHasher } from '#web/auth/passwords.js';
 import { migrateDatabase } from './migrate.js';
-import { seedDatabase } from './seed.js';
+import { SchemaNotMigratedError, seedDatabase } from './seed.js';
 
 const STEPS = ['migrate', 'seed'] as const;
 type Step = (typeof STEPS)[number];
@@ -36,6 +36,10 @@ await runMain('jobs', loadJobConfig, async (config, logger) => {
       const hasher = createPasswordHasher(config.scrypt, { concurrency: 1, maxQueue: 1, maxWaitMs: 60_000 });
       await seedDatabase(db, (password) => hasher.hash(password), logger);
     }
+  } catch (err) {
+    if (!(err instanceof SchemaNotMigratedError)) throw err;
+    console.error(`[jobs] ${err.message}`);
+    process.exitCode = 1;
   } finally {
     await db.destroy();
   }

@@ -113,6 +113,19 @@ function databaseUrl(env: Env, production: boolean): string {
   return value;
 }
 
+/**
+ * The release this process runs: APP_RELEASE (the image tag the deploy started it from, e.g. v1.2.0
+ * or a commit SHA) when set, else the package version.
+ */
+function release(env: Env, packageVersion: string): string {
+  const value = raw(env, 'APP_RELEASE');
+  if (value === undefined) return packageVersion;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(value)) {
+    throw new ConfigError('APP_RELEASE', `must be an image tag such as v1.2.0 or a commit SHA, got "${value}"`);
+  }
+  return value;
+}
+
 export function loadBaseConfig(service: ServiceName, env: Env = process.env, version = '1.0.0'): BaseConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   return {
@@ -120,7 +133,7 @@ export function loadBaseConfig(service: ServiceName, env: Env = process.env, ver
     nodeEnv,
     databaseUrl: databaseUrl(env, nodeEnv === 'production'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    version,
+    version: release(env, version),
   };
 }
 

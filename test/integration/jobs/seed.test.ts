@@ -1,5 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { seedDatabase } from '#jobs/seed.js';
+import { SchemaNotMigratedError, seedDatabase } from '#jobs/seed.js';
 import { SHARED_MIGRATIONS } from '#shared/migrations/index.js';
 import { migrationSource } from '#shared/migrations/runner.js';
 import { trialBalance } from '#transactions/ledger/journal.js';
@@ -55,5 +60,38 @@ describeEachDatabase('migrating a database that already has users', ({ db }) => 
     const trial = await trialBalance(db());
     expect(trial.balanced).to.equal(true);
     expect(trial.currencies.find((c) => c.currency === 'EUR')?.credits).to.equal('123.45');
+  });
+});
+
+describeEachDatabase('seeding a database that was never migrated', ({ db }) => {
+  it('refuses, saying to run npm run db:migrate first, and creates nothing', async () => {
+    const error = await seedDatabase(db(), async () => 'seed-hash', silentLogger).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(error).to.be.instanceOf(SchemaNotMigratedError);
+    expect((error as Error).message).to.match(/not migrated yet .*run `npm run db:migrate` first/);
+    expect(await db().schema.hasTable('users')).to.equal(false);
+  });
+});
+
+describe('npm run db:seed on an empty SQLite file', function () {
+  this.timeout(60_000);
+  it('exits 1 with one line that says to migrate first (not "no such table")', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'seed-cli-'));
+    try {
+      const root = fileURLToPath(new URL('../../..', import.meta.url));
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/jobs/src/cli.ts', 'seed'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: `sqlite:///${path.join(dir, 'empty.db')}`, LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+      });
+      expect(result.status, result.stderr).to.equal(1);
+      expect(result.stderr).to.contain('[jobs] the database is not migrated yet');
+      expect(result.stderr).to.contain('run `npm run db:migrate` first');
+      expect(result.stderr + result.stdout).to.not.contain('no such table');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -87,4 +87,13 @@ describe('config validation', () => {
     expect(failure(() => loadWebConfig({ TRANSACTIONS_URL: 'ftp://x' })).variable).to.equal('TRANSACTIONS_URL');
     expect(failure(() => loadWebConfig({ APP_COLOR: 'Blue; rm' })).variable).to.equal('APP_COLOR');
   });
+
+  it('reports the deployed release (APP_RELEASE, the image tag) as its version, else the package version', () => {
+    expect(loadWebConfig({}, '1.0.0').version).to.equal('1.0.0');
+    expect(loadWebConfig({ APP_RELEASE: 'v1.2.0' }, '1.0.0').version).to.equal('v1.2.0');
+    expect(loadTransactionsConfig({ APP_RELEASE: '0123abcd-dirty-20261205' }, '1.0.0').version).to.equal(
+      '0123abcd-dirty-20261205',
+    );
+    expect(failure(() => loadWebConfig({ APP_RELEASE: 'v1 <script>' })).variable).to.equal('APP_RELEASE');
+  });
 });
