@@ -202,6 +202,33 @@ gateway_tls_install() {
   rm -rf "$dir"
 }
 
+# PROD, gateway running (deploy_prod.sh, before the flip): installs this deploy's certificate in
+# the gateway's volume (the flip's reload serves it), or, when the gateway's published address or
+# GATEWAY_TLS differ from this deploy's, re-creates the gateway from its own image: its port does
+# not answer for a few seconds, which the log says. `active` serves before and after.
+gateway_expose_prod() {
+  local active="$1" gw tls address image name tag scheme=http
+  gw="$(cid gateway)"
+  tls="$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$gw" | sed -n 's/^GATEWAY_TLS=//p')"
+  address="$(docker inspect -f '{{range $port, $bindings := .HostConfig.PortBindings}}{{range $bindings}}{{.HostIp}}{{end}}{{end}}' "$gw")"
+  tls="${tls:-off}" address="${address:-0.0.0.0}"
+  if [[ "$tls" == "$GATEWAY_TLS" && "$address" == "$GATEWAY_BIND_ADDRESS" ]]; then
+    gateway_tls_install docker exec -i "$gw" gateway-tls-install ||
+      die "the certificate could not be installed in the gateway; $active keeps serving"
+    return 0
+  fi
+  [[ "$tls" == on ]] && scheme=https
+  image="$(docker inspect -f '{{.Config.Image}}' "$gw")"
+  name="${image%-gateway:*}" tag="${image##*:}"
+  log "gateway exposure changes from $address ($scheme) to $GATEWAY_BIND_ADDRESS (${PROD_URL%%:*}): re-creating the gateway; its port does not answer for a few seconds"
+  gateway_tls_install pr "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
+    die "the certificate could not be installed in the gateway's volume; $active keeps serving"
+  pr "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start with the new exposure"
+  "$ROOT_DIR/scripts/wait_for_http.sh" "$PROD_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null ||
+    die "the re-created gateway does not answer on $PROD_URL"
+  log "gateway re-created: $PROD_URL serves $active"
+}
+
 # The URL of a gateway published on `port` of this host, as this deploy reaches it.
 gateway_url() {
   if [[ "$GATEWAY_TLS" == on ]]; then printf 'https://localhost:%s' "$1"; else printf 'http://localhost:%s' "$1"; fi
