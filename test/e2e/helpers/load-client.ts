@@ -120,7 +120,8 @@ export class LoadClient {
       loginWorkers: 2,
       pauseMs: 10,
       loginPauseMs: 200,
-      users: ['alice', 'bob', 'charlie', 'admin'],
+      // The demo customers: PROD's admin has a random password (scripts/lib/prod_users.sh).
+      users: ['alice', 'bob', 'charlie'],
       password: 'password123',
       requestTimeoutMs: 15000,
       ...options,
