@@ -204,10 +204,12 @@ gateway_tls_install() {
 
 # PROD, gateway running (deploy_prod.sh, before the flip): installs this deploy's certificate in
 # the gateway's volume (the flip's reload serves it), or, when the gateway's published address or
-# GATEWAY_TLS differ from this deploy's, re-creates the gateway from its own image: its port does
-# not answer for a few seconds, which the log says. `active` serves before and after.
+# GATEWAY_TLS differ from this deploy's, re-creates the gateway with the gateway image of the
+# release being deployed (built, pulled, or already here; a release without one keeps the running
+# gateway's image): its port does not answer for a few seconds, which the log says.
+#   gateway_expose_prod ACTIVE NAME TAG SOURCE(build|pull|local)
 gateway_expose_prod() {
-  local active="$1" gw tls address image name tag scheme=http
+  local active="$1" name="$2" tag="$3" source="$4" gw tls address image scheme=http
   gw="$(cid gateway)"
   tls="$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$gw" | sed -n 's/^GATEWAY_TLS=//p')"
   address="$(docker inspect -f '{{range $port, $bindings := .HostConfig.PortBindings}}{{range $bindings}}{{.HostIp}}{{end}}{{end}}' "$gw")"
@@ -218,9 +220,15 @@ gateway_expose_prod() {
     return 0
   fi
   [[ "$tls" == on ]] && scheme=https
-  image="$(docker inspect -f '{{.Config.Image}}' "$gw")"
-  name="${image%-gateway:*}" tag="${image##*:}"
-  log "gateway exposure changes from $address ($scheme) to $GATEWAY_BIND_ADDRESS (${PROD_URL%%:*}): re-creating the gateway; its port does not answer for a few seconds"
+  case "$source" in
+    build) pr "$name" "$tag" build gateway >&2 || die "gateway image build failed; $active keeps serving" ;;
+    pull) pull_release "$name" "$tag" gateway ;;
+  esac
+  if ! docker image inspect "$(release_image "$name" "$tag" gateway)" >/dev/null 2>&1; then
+    image="$(docker inspect -f '{{.Config.Image}}' "$gw")"
+    name="${image%-gateway:*}" tag="${image##*:}"
+  fi
+  log "gateway exposure changes from $address ($scheme) to $GATEWAY_BIND_ADDRESS (${PROD_URL%%:*}): re-creating the gateway with $(release_image "$name" "$tag" gateway); its port does not answer for a few seconds"
   gateway_tls_install pr "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
     die "the certificate could not be installed in the gateway's volume; $active keeps serving"
   pr "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start with the new exposure"

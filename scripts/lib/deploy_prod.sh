@@ -398,7 +398,7 @@ prod_main() {
 
   # The gateway's certificate (read at the reload below) and, if GATEWAY_BIND_ADDRESS or
   # GATEWAY_TLS changed, the gateway itself (scripts/gateway-tls.sh).
-  gateway_expose_prod "$active"
+  gateway_expose_prod "$active" "$name" "$tag" "$source"
 
   # 5. Atomic upstream rewrite, nginx -t, reload (set-upstream restores the old file on failure).
   local flip_ms
