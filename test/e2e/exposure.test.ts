@@ -27,6 +27,7 @@ import {
   type DeployResult,
 } from './helpers/deploy.js';
 import { http, trustCertificateAuthority } from './helpers/http.js';
+import { hostListeners } from './helpers/listeners.js';
 import { formatReport, LoadClient } from './helpers/load-client.js';
 import { CookieJar, getPage, login, submitForm } from './helpers/login.js';
 
@@ -107,15 +108,6 @@ function deploy(env: Record<string, string> = {}): Promise<DeployResult> {
   return runDeploy(base, env);
 }
 
-/** The host's listening TCP sockets on `port` (local address column of `ss -ltn`). */
-async function listening(port: number): Promise<string[]> {
-  const out = await runOk('ss', ['-ltnH']);
-  return out
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/)[3] ?? '')
-    .filter((address) => address.endsWith(`:${port}`));
-}
-
 /** curl through the gateway, the path sent as written (no client-side normalisation). */
 async function curlStatus(url: string, extra: string[] = []): Promise<{ code: string; body: string }> {
   const out = await runOk('curl', ['-sS', '--path-as-is', '--cacert', caPath, ...extra, '-w', '\n%{http_code}', url]);
@@ -179,8 +171,7 @@ describe('PROD exposure: loopback, HTTPS, no public password, no secret in ps or
 
   it('publishes the gateway and the database on 127.0.0.1 only (ss -ltn of the host)', async () => {
     for (const port of [5002, 5434]) {
-      const addresses = await listening(port);
-      console.log(`      ss -ltn, port ${port}: ${addresses.join(' ') || '(nothing)'}`);
+      const addresses = await hostListeners(port);
       expect(addresses, `something listens on ${port}`).to.not.be.empty;
       for (const address of addresses) expect(address, `port ${port}`).to.equal(`127.0.0.1:${port}`);
     }
@@ -381,7 +372,7 @@ describe('PROD exposure: loopback, HTTPS, no public password, no secret in ps or
     expect(widened.output).to.contain('re-creating the gateway');
     expectNoSecretIn('ps during the widening deploy', ps2Lines, newSecrets);
     expectNoSecretIn('the widening deploy output', widened.output, newSecrets);
-    expect(await listening(5002)).to.deep.equal(['0.0.0.0:5002']);
+    expect(await hostListeners(5002)).to.deep.equal(['0.0.0.0:5002']);
     expect(await view.activeColour()).to.equal(other(active));
     const alice = await submitForm(
       HTTPS_URL,
