@@ -113,8 +113,13 @@ state_rotate_db_password() {
   user="$(sed -n 's/^POSTGRES_USER=//p' "$file")"
   old="$(sed -n 's/^POSTGRES_PASSWORD=//p' "$file")"
   url="$(sed -n 's/^DATABASE_URL=//p' "$file")"
-  docker exec -e PGPASSWORD="$old" "$db" psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$user" -d postgres \
-    -c "ALTER ROLE \"$user\" PASSWORD '$secret'" >&2 || {
+  # Both passwords on psql's stdin, never on a command line (`ps` shows those to every local
+  # user): the old one as the first line, read by the shell in the container into PGPASSWORD
+  # (its environment, not its arguments), then the statement that psql reads as its script.
+  # shellcheck disable=SC2016 # expanded by the bash inside the database container
+  printf '%s\nALTER ROLE "%s" PASSWORD '"'"'%s'"'"';\n' "$old" "$user" "$secret" |
+    docker exec -i "$db" bash -c 'IFS= read -r PGPASSWORD && export PGPASSWORD &&
+      exec psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$1" -d postgres' rotate-password "$user" >&2 || {
     echo "state: ALTER ROLE failed; $file left unchanged" >&2
     return 1
   }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import knex from 'knex';
 import { ComposeStack, inspect, run, runOk, TempEnvFile } from './helpers/compose.js';
+import { hostListeners } from './helpers/listeners.js';
 import { header, http, waitForStatus } from './helpers/http.js';
 import { CookieJar, getPage, login, submitForm } from './helpers/login.js';
 
@@ -102,6 +103,10 @@ describe('Docker stacks (e2e)', function () {
       expect(line, 'access log line').to.be.a('string');
       const entry = JSON.parse(line!.slice(line!.indexOf('{'))) as Record<string, unknown>;
       expect(entry).to.include({ request_id: requestId, upstream_color: 'ci', status: 200, method: 'GET' });
+    });
+
+    it('listens on 127.0.0.1:5000 only (ss -ltn of the host)', async function () {
+      expect(await hostListeners(5000)).to.deep.equal(['127.0.0.1:5000']);
     });
 
     it("answers 404 for the services' /metrics on the public port", async function () {
@@ -201,6 +206,11 @@ describe('Docker stacks (e2e)', function () {
       expect(response.status).to.equal(200);
       expect(JSON.parse(response.body)).to.deep.equal({ status: 'ok' });
       await seesDashboard(base, 'alice');
+    });
+
+    it('publishes the gateway (5001) and the database (5433) on 127.0.0.1 only (ss -ltn of the host)', async function () {
+      expect(await hostListeners(5001)).to.deep.equal(['127.0.0.1:5001']);
+      expect(await hostListeners(5433)).to.deep.equal(['127.0.0.1:5433']);
     });
 
     it("answers 404 for the services' /metrics on 5001", async function () {
