@@ -72,11 +72,12 @@ state_env_ensure() {
   echo "state: created $file with fresh secrets (mode 0600); later deploys reuse it" >&2
 }
 
-# Replaces KEY=value in an env file by KEY=new value, atomically, keeping mode 0600.
+# Replaces KEY=value in an env file by KEY=new value, atomically, keeping mode 0600. The value
+# reaches awk through its environment, not its arguments: `ps` shows arguments to every user.
 state_env_set() {
   local file="$1" key="$2" value="$3" tmp
   tmp="$(mktemp "$file.XXXXXX")"
-  awk -v key="$key" -v value="$value" -F= '$1 == key { print key "=" value; next } { print }' "$file" >"$tmp"
+  ENV_KEY="$key" ENV_VALUE="$value" awk -F= '$1 == ENVIRON["ENV_KEY"] { print ENVIRON["ENV_KEY"] "=" ENVIRON["ENV_VALUE"]; next } { print }' "$file" >"$tmp"
   chmod 600 "$tmp"
   mv -f "$tmp" "$file"
 }

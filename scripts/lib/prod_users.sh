@@ -47,10 +47,8 @@ prod_users_migrate() {
   fi
   [[ "$(stat -c %a "$file")" == 600 ]] || chmod 600 "$file"
   output="$(mktemp)"
-  set +e
-  "$@" <"$file" 2>&1 | tee "$output" >&2
-  status="${PIPESTATUS[0]}"
-  set -e
+  # pipefail: the job's status (tee succeeds).
+  if "$@" <"$file" 2>&1 | tee "$output" >&2; then status=0; else status=$?; fi
   if grep -q 'PROD admin password set from the deploy' "$output"; then
     if [[ -t 2 ]]; then
       log "PROD admin: user 'admin', password $(head -1 "$file") (shown once; kept in $file, mode 600)"

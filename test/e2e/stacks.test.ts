@@ -109,9 +109,13 @@ describe('Docker stacks (e2e)', function () {
       expect(await hostListeners(5000)).to.deep.equal(['127.0.0.1:5000']);
     });
 
-    it("answers 404 for the services' /metrics on the public port", async function () {
-      for (const pathname of ['/metrics', '/metrics/']) {
-        expect((await http(`${base}${pathname}`)).status, pathname).to.equal(404);
+    it("answers 404 for the services' /metrics on the public port, in every spelling", async function () {
+      const spellings = ['/metrics', '/METRICS', '/Metrics/', '//metrics', '/./metrics', '/%6Detrics', '/metrics;x'];
+      for (const pathname of [...spellings, '/metrics?x', '/metrics/../metrics']) {
+        // curl --path-as-is: the path reaches the gateway as written, unnormalised.
+        const out = await runOk('curl', ['-sS', '--path-as-is', '-w', '\n%{http_code}', `${base}${pathname}`]);
+        expect(out.slice(out.lastIndexOf('\n') + 1), pathname).to.equal('404');
+        expect(out, pathname).to.not.contain('# TYPE');
       }
     });
 
