@@ -70,6 +70,8 @@ source "$ROOT_DIR/scripts/lib/deploy_common.sh"
 source "$ROOT_DIR/scripts/lib/deploy_uat.sh"
 # shellcheck source=scripts/lib/deploy_prod.sh
 source "$ROOT_DIR/scripts/lib/deploy_prod.sh"
+# shellcheck source=scripts/lib/deploy_backup.sh
+source "$ROOT_DIR/scripts/lib/deploy_backup.sh"
 
 DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
 # Seconds of "Connection: close" before the reload, and public answers required from the new colour.
