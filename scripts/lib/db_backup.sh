@@ -39,10 +39,18 @@ db_check_target() {
 # The Compose project of a target (BANK_DB_PROJECT: another project, for tests by hand).
 db_project() { printf '%s' "${BANK_DB_PROJECT:-bank-$1}"; }
 
-# The running database container of a target's stack (empty when it is not running).
+# The running database container of a target's stack (empty when it is not running): the
+# service db, or after scripts/db-promote.sh the promoted standby.
 db_container() {
-  docker ps -q --filter "label=com.docker.compose.project=$(db_project "$1")" \
-    --filter "label=com.docker.compose.service=db" | head -1
+  local id
+  id="$(docker ps -q --filter "label=com.docker.compose.project=$(db_project "$1")" \
+    --filter "label=com.docker.compose.service=db" | head -1)"
+  if [[ -z "$id" ]]; then
+    id="$(docker ps -q --filter "label=com.docker.compose.project=$(db_project "$1")" \
+      --filter "label=com.docker.compose.service=db_standby" | head -1)"
+    [[ -n "$id" && "$(db_value "$id" "select pg_is_in_recovery()" 2>/dev/null)" == f ]] || id=""
+  fi
+  printf '%s' "$id"
 }
 
 db_require_running() {

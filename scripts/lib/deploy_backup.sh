@@ -10,6 +10,7 @@ prod_backup_before_migrations() {
   local tag="$1" db backup started
   [[ "$ACTION" == deploy ]] || return 0
   db="$(cid db)"
+  [[ -n "$db" ]] || db="$(cid db_standby)"
   local deadline=$((SECONDS + 60))
   until docker exec "$db" pg_isready -q 2>/dev/null; do
     ((SECONDS < deadline)) || die "the database is not ready; nothing was migrated"
@@ -38,4 +39,15 @@ prod_backup_name_for_rollback() {
   else
     log "rollback of $tag: no backup was recorded before $tag was deployed"
   fi
+}
+
+# The database runs: the service db, or the standby that scripts/db-promote.sh promoted (then the
+# old primary, fenced, must stay stopped).
+prod_database_running() {
+  [[ -n "$(cid db)" ]] && return 0
+  local standby
+  standby="$(cid db_standby)"
+  # shellcheck disable=SC2016 # expanded inside the container
+  [[ -n "$standby" && "$(docker exec -u postgres "$standby" bash -c 'psql -XAtq -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c "$1"' \
+    psql "select pg_is_in_recovery()" 2>/dev/null)" == f ]]
 }

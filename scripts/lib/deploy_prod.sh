@@ -181,7 +181,7 @@ start_colour() {
     log "$colour already runs $tag"
     return 0
   fi
-  if [[ -z "$(cid db)" ]]; then
+  if ! prod_database_running; then
     pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
   fi
   prod_backup_before_migrations "$tag"

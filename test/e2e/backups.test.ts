@@ -49,9 +49,12 @@ async function deployOk(env: Record<string, string> = {}): Promise<void> {
   if (result.code !== 0) throw new Error(`deploy exited ${result.code}:\n${result.output}`);
 }
 
+/** The service whose PostgreSQL is the primary (db_standby once the standby drill promoted it). */
+let primaryService = 'db';
+
 /** One query on the live PROD database (psql inside its container), rows as text. */
-async function sql(query: string): Promise<string> {
-  const db = await prod.containerId('db');
+async function sql(query: string, service = primaryService): Promise<string> {
+  const db = await prod.containerId(service);
   return (
     await runOk('docker', ['exec', '-u', 'postgres', db, 'psql', '-XAtq', '-U', 'bank', '-d', 'bankdb', '-c', query])
   ).trim();
@@ -100,11 +103,14 @@ async function transfer(jar: CookieJar, to: string, amount: string, label: strin
   expect(answer.status, answer.body.slice(0, 300)).to.equal(303);
 }
 
-/** `count` transfers of 0.01-0.99 EUR from alice to the given users, 8 at a time; labels prefix-i. */
+/**
+ * `count` transfers of 0.01-0.99 EUR from alice to the given users, 8 at a time (one session
+ * each: a session holds one transfer form at a time); labels prefix-i.
+ */
 async function transfers(count: number, to: string[], prefix: string): Promise<void> {
-  const jar = await login(PROD_URL, 'alice', 'password123');
   let next = 0;
   const worker = async () => {
+    const jar = await login(PROD_URL, 'alice', 'password123');
     while (next < count) {
       const i = next++;
       await transfer(jar, to[i % to.length]!, `0.${String((i % 99) + 1).padStart(2, '0')}`, `${prefix}-${i}`);
@@ -330,5 +336,63 @@ describe('Backups and restore drills (scripts/db-backup.sh, scripts/db-restore.s
     figures.push(
       `[drill 5] release with a failing migration refused in ${result.seconds.toFixed(1)} s, backup taken first, ${active} still serves, schema unchanged`,
     );
+  });
+
+  it('standby: transfers reach it, it is read-only, and once promoted the bank serves from it with nothing acknowledged lost', async () => {
+    let started = Date.now();
+    const seeded = await scriptOk('db-standby.sh', ['prod', 'start']);
+    const seedMs = Date.now() - started;
+    expect(seeded.stderr).to.match(/standby streaming: \d+ bytes of WAL not yet replayed/);
+
+    await transfers(20, users, 'drill3');
+    started = Date.now();
+    while ((await sql(`select count(*) from transfers where label like 'drill3-%'`, 'db_standby')) !== '20') {
+      expect(Date.now() - started, 'replicated within 10 s').to.be.below(10_000);
+      await sleep(100);
+    }
+    const replicatedMs = Date.now() - started;
+    const readOnly = await run('docker', [
+      'exec',
+      '-u',
+      'postgres',
+      await prod.containerId('db_standby'),
+      'psql',
+      '-XAtq',
+      '-U',
+      'bank',
+      '-d',
+      'bankdb',
+      '-c',
+      `update users set balance = balance where false`,
+    ]);
+    expect(readOnly.code).not.to.equal(0);
+    expect(readOnly.stderr).to.contain('read-only transaction');
+    const status = await scriptOk('db-standby.sh', ['prod', 'status']);
+    expect(status.stderr).to.match(/standby streaming: \d+ bytes of WAL not yet replayed, replay delay/);
+
+    const acknowledged = await sql(`select count(*) from transfers`);
+    const digest = await digests();
+    await runOk('docker', ['stop', await prod.containerId('db')]);
+    started = Date.now();
+    const promoted = await scriptOk('db-promote.sh', ['prod']);
+    const promoteMs = Date.now() - started;
+    primaryService = 'db_standby';
+    expect(await sql(`select pg_is_in_recovery()`)).to.equal('f');
+    expect(await sql(`select count(*) from transfers`), 'every acknowledged transfer').to.equal(acknowledged);
+    expect(await digests()).to.deep.equal(digest);
+    await transfers(5, users, 'drill3-after');
+    expect(await sql(`select count(*) from transfers where label like 'drill3-after-%'`)).to.equal('5');
+    expect(await invariants()).to.equal(HOLDS);
+    await login(PROD_URL, users[1]!, PASSWORD);
+    figures.push(
+      `[drill 3] standby seeded in ${seconds(seedMs)} s; 20 transfers visible on it ${seconds(replicatedMs)} s after the last was acknowledged; ` +
+        `${status.stderr
+          .trim()
+          .split('\n')
+          .at(-1)
+          ?.replace(/^\[db-standby\] /, '')}; primary stopped, promoted and serving in ${seconds(promoteMs)} s, ` +
+        `${acknowledged} transfers kept, 5 new transfers on it`,
+    );
+    expect(promoted.stderr).to.contain('PROD now runs on db_standby');
   });
 });
