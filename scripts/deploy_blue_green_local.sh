@@ -89,6 +89,8 @@ source "$ROOT_DIR/scripts/lib/deploy_prod.sh"
 source "$ROOT_DIR/scripts/gateway-tls.sh"
 # shellcheck source=scripts/lib/prod_users.sh
 source "$ROOT_DIR/scripts/lib/prod_users.sh"
+# shellcheck source=scripts/lib/deploy_backup.sh
+source "$ROOT_DIR/scripts/lib/deploy_backup.sh"
 
 DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
 # Seconds of "Connection: close" before the reload, and public answers required from the new colour.

@@ -186,9 +186,10 @@ start_colour() {
     log "$colour still runs $tag: the rollback is a switch"
     return 0
   fi
-  if [[ -z "$(cid db)" ]]; then
+  if ! prod_database_running; then
     pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
   fi
+  prod_backup_before_migrations "$tag"
   migrate_release "$name" "$tag" || die "the migrate job of $tag failed; nothing else was started"
   pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans \
     --scale "transactions_$colour=$TRANSACTIONS_REPLICAS" "transactions_$colour" >&2 ||
@@ -384,6 +385,10 @@ prod_main() {
     source=local
   fi
   log "PROD $ACTION: active $active ($active_host), target $target with $(release_image "$name" "$tag" web)"
+  if [[ "$ACTION" == rollback ]]; then
+    local undone
+    read -r _ undone < <(state_release_of "$active") && prod_backup_name_for_rollback "$undone"
+  fi
   resolve_replicas "$active"
 
   # 3. The release's images first (nothing changes if they cannot be had), then the target.
