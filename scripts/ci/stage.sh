@@ -19,6 +19,9 @@ STAGES=(
   "integration|npm run test:integration alone -> reports/junit-integration.xml"
   "audit|npm audit -> reports/npm-audit.json (findings do not fail it)"
   "sast|ESLint security rules -> reports/eslint-security.sarif (findings do not fail it)"
+  "signatures|npm audit signatures: registry signatures + provenance of every package -> reports/npm-signatures.txt"
+  "licences|production dependencies' licences vs scripts/ci/licences-allowed.json -> reports/licences.json"
+  "secrets|secretlint (recommended preset) on the working tree and the git history of HEAD -> reports/secrets.json"
   "images|engine + Compose found, base images, build bank-{web,transactions,gateway}:ci"
   "stack-up|start the CI stack (compose -p bank-ci), wait for http://localhost:5000/health"
   "integration-live|npm run test:integration with BASE_URL=http://localhost:5000 -> reports/junit-integration.xml"
@@ -57,6 +60,9 @@ run_stage() {
     integration) MOCHA_FILE=reports/junit-integration.xml npm run test:integration ;;
     audit) scripts/ci/npm-audit.sh ;;
     sast) scripts/ci/sast.sh ;;
+    signatures) scripts/ci/signatures.sh ;;
+    licences) scripts/ci/tools.sh scan && node scripts/ci/licences.mjs ;;
+    secrets) scripts/ci/tools.sh scan && node scripts/ci/secrets.mjs ;;
     images) scripts/ci/build-images.sh ;;
     stack-up) scripts/ci/stack-up.sh ;;
     integration-live)
