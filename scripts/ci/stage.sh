@@ -23,6 +23,7 @@ STAGES=(
   "licences|production dependencies' licences vs scripts/ci/licences-allowed.json -> reports/licences.json"
   "secrets|secretlint (recommended preset) on the working tree and the git history of HEAD -> reports/secrets.json"
   "images|engine + Compose found, base images, build bank-{web,transactions,gateway}:ci"
+  "sbom|CycloneDX SBOMs of the npm tree and of the three CI images, schema-validated -> reports/sbom-*.cdx.json"
   "stack-up|start the CI stack (compose -p bank-ci), wait for http://localhost:5000/health"
   "integration-live|npm run test:integration with BASE_URL=http://localhost:5000 -> reports/junit-integration.xml"
   "trivy|Trivy scan of the three CI images -> reports/trivy-*.sarif"
@@ -64,6 +65,7 @@ run_stage() {
     licences) scripts/ci/tools.sh scan && node scripts/ci/licences.mjs ;;
     secrets) scripts/ci/tools.sh scan && node scripts/ci/secrets.mjs ;;
     images) scripts/ci/build-images.sh ;;
+    sbom) scripts/ci/sbom.sh ;;
     stack-up) scripts/ci/stack-up.sh ;;
     integration-live)
       BASE_URL="${BASE_URL:-http://localhost:5000}" MOCHA_FILE=reports/junit-integration.xml \
