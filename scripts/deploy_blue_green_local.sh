@@ -33,6 +33,11 @@
 #   NODE_IMAGE, POSTGRES_IMAGE, NGINX_IMAGE   base images (MODE=build); default: the official
 #                              ones, or scripts/offline-base-images.sh's where Docker Hub is unreachable
 #   REGISTRY_USER/REGISTRY_PASSWORD   docker login (MODE=image) only when both are set
+#   VERIFY_IMAGES=github|digests|none  MODE=image: each pulled image's digest is verified before
+#                              any container starts, else refused (exit 2): github = its build
+#                              provenance attestation (`gh attestation verify`, VERIFY_REPO,
+#                              default on GitHub Actions), digests = the digest the build recorded
+#                              in IMAGE_DIGESTS_FILE (default when set), none = logged only
 #   DEPLOY_TEST_UPSTREAM_HOST  test only: host written into the gateway's upstream instead of
 #                              web_<colour> (the e2e tests use a name nginx cannot resolve to prove
 #                              that `nginx -t` refuses a broken config)
