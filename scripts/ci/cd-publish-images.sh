@@ -37,9 +37,9 @@ build() {
   local tag
   for tag in "${tag_list[@]:1}"; do docker tag "$first" "$name-$service:$tag"; done
 }
-build web -f services/Dockerfile --target web --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim}" .
-build transactions -f services/Dockerfile --target transactions --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim}" .
-build gateway --build-arg "NGINX_IMAGE=${NGINX_IMAGE:-nginx:1.28}" gateway
+build web -f services/Dockerfile --target web --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim@sha256:235600a8101ab264e117b1768e925532262668dc9b581ef1dd7d96ced463b8e7}" .
+build transactions -f services/Dockerfile --target transactions --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim@sha256:235600a8101ab264e117b1768e925532262668dc9b581ef1dd7d96ced463b8e7}" .
+build gateway --build-arg "NGINX_IMAGE=${NGINX_IMAGE:-nginx:1.30@sha256:585d4e63ef9a0c34cbb46fefa3449d16d38bf4a8d3d817e6638962d8b7578696}" gateway
 
 digests_file="${DIGESTS_FILE:-reports/published-images.txt}"
 mkdir -p "$(dirname "$digests_file")"

@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # name|what it does (the list printed on a bad name, in pipeline order)
 STAGES=(
   "install|npm ci (exactly package-lock.json)"
-  "lint|ESLint, Prettier, k6 types and k6 0.51 syntax, then actionlint, SHA pins, yamllint, shellcheck"
+  "lint|ESLint, Prettier, k6 types and k6 0.51 syntax, then actionlint, SHA pins, yamllint, shellcheck, base image pins"
   "typecheck|tsc --noEmit on the whole repository"
   "test|npm test: unit + integration tiers on SQLite and PostgreSQL 16, coverage -> reports/junit-test.xml"
   "unit|npm run test:unit alone -> reports/junit-unit.xml"
@@ -54,7 +54,7 @@ has_npm_script() {
 run_stage() {
   case "$1" in
     install) npm ci --no-audit --no-fund ;;
-    lint) npm run lint && scripts/ci/lint-workflows.sh ;;
+    lint) npm run lint && scripts/ci/lint-workflows.sh && scripts/ci/base-images.sh check ;;
     typecheck) npm run typecheck ;;
     test) MOCHA_FILE=reports/junit-test.xml npm test ;;
     unit) MOCHA_FILE=reports/junit-unit.xml npm run test:unit ;;
