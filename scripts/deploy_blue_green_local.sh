@@ -48,6 +48,11 @@
 #   PROD_DEMO_CUSTOMERS=true|false   PROD: the demo customers (password123); default true on
 #                              loopback, refused beyond it. PROD's admin gets a random password
 #                              kept in <BANK_STATE_DIR>/prod-admin-password (scripts/lib/prod_users.sh)
+#   VERIFY_IMAGES=github|digests|none  MODE=image: each pulled image's digest is verified before
+#                              any container starts, else refused (exit 2): github = its build
+#                              provenance attestation (`gh attestation verify`, VERIFY_REPO,
+#                              default on GitHub Actions), digests = the digest the build recorded
+#                              in IMAGE_DIGESTS_FILE (default when set), none = logged only
 #   DEPLOY_TEST_UPSTREAM_HOST  test only: host written into the gateway's upstream instead of
 #                              web_<colour> (the e2e tests use a name nginx cannot resolve to prove
 #                              that `nginx -t` refuses a broken config)
