@@ -19,7 +19,7 @@ if ! command -v sslscan >/dev/null 2>&1; then
 fi
 
 start=$SECONDS
-sslscan --no-colour --show-sigs --xml="$xml" "$target"
+sslscan --no-colour --xml="$xml" "$target"
 echo "tls-scan: sslscan $(sslscan --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1) on $target in $((SECONDS - start)) s" >&2
 
 # Protocols the server accepts (enabled="1"), and accepted ciphers without an ephemeral key

@@ -94,6 +94,13 @@ function expectNoSecretIn(where: string, text: string, secrets: Record<string, s
   }
 }
 
+/** The colour that answers the public port over HTTPS (the app's X-App-Color header). */
+async function servingColour(): Promise<string> {
+  const response = await http(`${HTTPS_URL}/health`);
+  expect(response.status).to.equal(200);
+  return String(response.headers['x-app-color']);
+}
+
 function deploy(env: Record<string, string> = {}): Promise<DeployResult> {
   const base = {
     ENV_FILE: '',
@@ -146,8 +153,9 @@ describe('PROD exposure: loopback, HTTPS, no public password, no secret in ps or
 
   before(async function () {
     this.timeout(900_000);
-    await prod.down(true);
+    // Compose reads the env file even for `down`: it must exist first.
     writeEnvFile(envVars);
+    await prod.down(true);
     const ps = new PsWatcher().start();
     coldStart = await deploy();
     psDuringColdStart = await ps.stop();
@@ -326,7 +334,7 @@ describe('PROD exposure: loopback, HTTPS, no public password, no secret in ps or
       expect(last).to.contain(message);
       expect(result.output).to.not.contain('building');
       expect(await view.upstreamFile()).to.equal(upstream);
-      expect(await view.servingColour()).to.equal(active);
+      expect(await servingColour()).to.equal(active);
     }
   });
 
@@ -363,7 +371,7 @@ describe('PROD exposure: loopback, HTTPS, no public password, no secret in ps or
       'refused: the demo customers alice, bob, charlie still log in with the published password',
     );
     expect(refused.output).to.contain('set PROD_DEMO_CUSTOMERS=false');
-    expect(await view.servingColour()).to.equal(active);
+    expect(await servingColour()).to.equal(active);
 
     const ps2 = new PsWatcher().start();
     const widened = await deploy({ GATEWAY_TLS: '', GATEWAY_BIND_ADDRESS: '0.0.0.0', PROD_DEMO_CUSTOMERS: 'false' });
