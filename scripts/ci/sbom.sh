@@ -38,6 +38,34 @@ npm sbom --sbom-format cyclonedx --sbom-type application >reports/sbom-npm.cdx.j
 node scripts/ci/sbom-validate.mjs reports/sbom-npm.cdx.json
 echo "sbom: npm tree in $((SECONDS - start)) s"
 
+# Images with the same filesystem layers (web and transactions differ by their CMD only) have the
+# same inventory: cdxgen reads the first one, the others get a copy under their own name.
+declare -A sbom_of_layers=()
+# rename_sbom FROM TO SERVICE IMAGE_ID IMAGE: a copy of an SBOM for another image of the same layers
+# (its own name, id and tag; the first image's other oci:image:* properties dropped).
+rename_sbom() {
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
+  node -e '
+    const fs = require("node:fs");
+    const [from, to, service, id, image] = process.argv.slice(1);
+    const bom = JSON.parse(fs.readFileSync(from, "utf8"));
+    bom.serialNumber = `urn:uuid:${require("node:crypto").randomUUID()}`;
+    const c = bom.metadata.component;
+    const oldRef = c["bom-ref"];
+    // The same form as cdxgen writes for the first image (pkg:container/<name>@<image id>).
+    Object.assign(c, { name: `bank-${service}`, version: id, purl: `pkg:container/bank-${service}@${id}` });
+    c["bom-ref"] = c.purl;
+    for (const d of bom.dependencies ?? []) if (d.ref === oldRef) d.ref = c["bom-ref"];
+    bom.metadata.properties = [
+      ...(bom.metadata.properties ?? []).filter((p) => !p.name.startsWith("oci:image:") || p.name === "oci:image:manifest:Layers"),
+      { name: "oci:image:Id", value: id },
+      { name: "oci:image:RepoTag", value: image },
+      { name: "fintech:inventory:sameLayersAs", value: from },
+    ];
+    fs.writeFileSync(to, JSON.stringify(bom));
+  ' "$@"
+}
+
 failed=0
 for pair in "${images[@]}"; do
   service="${pair%%=*}"
@@ -50,6 +78,13 @@ for pair in "${images[@]}"; do
     continue
   fi
   id="$(docker image inspect -f '{{.Id}}' "$image")"
+  layers="$(docker image inspect -f '{{.RootFS.Layers}}' "$image" | sha256sum | cut -c1-64)"
+  if [[ -n "${sbom_of_layers[$layers]:-}" ]]; then
+    rename_sbom "${sbom_of_layers[$layers]}" "$out" "$service" "$id" "$image"
+    node scripts/ci/sbom-validate.mjs "$out" || failed=1
+    echo "sbom: $service ($image, $id): same layers as ${sbom_of_layers[$layers]}, inventory reused in $((SECONDS - start)) s"
+    continue
+  fi
   log="$(mktemp)"
   # --no-install-deps: read what the image holds, never install anything. cdxgen runs its own
   # schema validation too; sbom-validate.mjs is the check this stage relies on.
@@ -60,6 +95,8 @@ for pair in "${images[@]}"; do
     failed=1
   elif ! node scripts/ci/sbom-validate.mjs "$out"; then
     failed=1
+  else
+    sbom_of_layers[$layers]="$out"
   fi
   rm -f "$log"
   echo "sbom: $service ($image, $id) in $((SECONDS - start)) s"
