@@ -47,8 +47,7 @@ usage() {
   exit 2
 }
 
-# What a node's engine and the registry run with: dockerd trusts the plain-HTTP registry, and
-# prefers the image it already has over asking a registry on every task start.
+# A node's fixed address on the cluster's network.
 node_address() { printf '%s.%s' "$PREFIX" "$((10 + ${1##*-}))"; }
 
 # The hash of the node image's recipe: an image built from another recipe is rebuilt.
@@ -90,6 +89,8 @@ build_node_image() {
     return 1
   fi
   log "node image built in $((SECONDS - start)) s"
+  # Images of older recipes are of no more use.
+  docker image ls --format '{{.Repository}}:{{.Tag}}' "$NODE_IMAGE_NAME" | grep -vxF "$image" | xargs -r docker rmi >/dev/null 2>&1 || true
   NODE_IMAGE="$image"
 }
 
@@ -108,7 +109,7 @@ start_node() {
   docker run -d --name "$name" --hostname "$name" --label "$LABEL=node" \
     --network "$NETWORK" --ip "$(node_address "$name")" "${publish[@]}" \
     -v "$name-docker:/var/lib/docker" --tmpfs /run --tmpfs /tmp \
-    -e DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 "${NODE_OPTS[@]}" \
+    "${NODE_OPTS[@]}" \
     "$NODE_IMAGE" dockerd --insecure-registry "$REGISTRY:5000" >/dev/null
 }
 
@@ -196,8 +197,10 @@ up() {
 
   local swarm_start=$SECONDS token
   docker exec "$MANAGER" docker swarm init --advertise-addr "$(node_address "$MANAGER")" >/dev/null
-  # Heartbeat 1 s (default 5 s): a node that dies is marked down, and its tasks rescheduled, sooner.
-  docker exec "$MANAGER" docker swarm update --dispatcher-heartbeat 1s >/dev/null
+  # Swarm's default heartbeat is 5 s. Shorter marks a dead node down sooner, but on a busy machine
+  # (2 cores shared with other jobs) live nodes then miss beats, are marked down and lose their
+  # tasks: CLUSTER_HEARTBEAT=1s only on an idle machine.
+  docker exec "$MANAGER" docker swarm update --dispatcher-heartbeat "${CLUSTER_HEARTBEAT:-5s}" >/dev/null
   token="$(docker exec "$MANAGER" docker swarm join-token -q worker)"
   for name in "${NODES[@]:1}"; do
     docker exec "$name" docker swarm join --token "$token" --advertise-addr "$(node_address "$name")" \

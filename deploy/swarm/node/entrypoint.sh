@@ -8,18 +8,14 @@ if [[ "${1:-}" != dockerd ]]; then
 fi
 
 # Without --privileged (refused where the host lacks a capability), /sys and the cgroup
-# hierarchies are mounted read-only: dockerd must write both to run containers.
-if ! touch /sys/fs/cgroup/.rw-probe 2>/dev/null; then
-  mount -o remount,rw /sys 2>/dev/null || mount -o remount,bind,rw /sys 2>/dev/null || true
-  while read -r _ mountpoint fstype _; do
-    case "$fstype" in
-      cgroup | cgroup2 | tmpfs)
-        if [[ "$mountpoint" == /sys/fs/cgroup* ]]; then mount -o remount,bind,rw "$mountpoint" 2>/dev/null || true; fi
-        ;;
-    esac
-  done </proc/mounts
-fi
-rm -f /sys/fs/cgroup/.rw-probe 2>/dev/null || true
+# hierarchies are mounted read-only: dockerd must write both to run containers. Remounting them
+# read-write is harmless where they already are.
+mount -o remount,rw /sys 2>/dev/null || true
+while read -r _ mountpoint fstype options _; do
+  if [[ "$mountpoint" == /sys/fs/cgroup* && "$fstype" =~ ^(cgroup|cgroup2|tmpfs)$ && "$options" == ro,* ]]; then
+    mount -o remount,bind,rw "$mountpoint" 2>/dev/null || true
+  fi
+done < <(cat /proc/mounts)
 
 # cgroup v2: a process may not stay in a cgroup whose children get controllers; move this one
 # into a leaf first and hand every controller down (what the moby dind script does).
