@@ -29,12 +29,21 @@ SWARM_DRAIN_FLAG=/etc/nginx/upstream/draining
 # Keep the previous colour running after a flip (false), or scale it to 0 (true).
 SWARM_STOP_PREVIOUS="${STOP_PREVIOUS:-false}"
 
-sw() { docker exec -i "$SWARM_MANAGER" docker "$@"; }
+# The manager's engine: its socket (scripts/cluster.sh, when this user may write it), else
+# `docker exec` into the manager's container.
+SWARM_SOCKET="${CLUSTER_SOCKET_DIR:-/tmp/bank-cluster}/docker.sock"
+sw() {
+  if [[ -S "$SWARM_SOCKET" && -w "$SWARM_SOCKET" ]]; then
+    DOCKER_HOST="unix://$SWARM_SOCKET" docker "$@"
+  else
+    docker exec -i "$SWARM_MANAGER" docker "$@"
+  fi
+}
 
 swarm_other() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
 
 swarm_require_cluster() {
-  if [[ "$(docker exec "$SWARM_MANAGER" docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ]]; then
+  if [[ "$(sw info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ]]; then
     printf '%s: the cluster is not up (no swarm manager answers in container %s); start it with scripts/cluster.sh up\n' \
       "$DEPLOY_NAME" "$SWARM_MANAGER" >&2
     exit 1
@@ -52,9 +61,14 @@ swarm_running() {
     grep -c '^Running' || true
 }
 
-swarm_gateway_cid() {
-  sw ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_gateway" --filter status=running 2>/dev/null | head -1
+# The gateway's container on the manager (the node labelled gateway=true), looked up once: every
+# docker exec costs a round trip through the node.
+SWARM_GATEWAY_CID=""
+swarm_find_gateway() {
+  SWARM_GATEWAY_CID="$(sw ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_gateway" \
+    --filter status=running 2>/dev/null | head -1 || true)"
 }
+swarm_gateway_cid() { printf '%s' "$SWARM_GATEWAY_CID"; }
 
 sgx() {
   local cid
@@ -67,30 +81,40 @@ sgx() {
 # services, then changed for the target colour only.
 declare -gA SWARM_VARS=()
 swarm_read_stack() {
-  local colour service image
-  for colour in blue green; do
-    for service in web transactions; do
-      image="$(swarm_image "${service}_$colour")"
-      SWARM_VARS[${colour^^}_${service^^}_IMAGE]="$image"
-      SWARM_VARS[${colour^^}_${service^^}_REPLICAS]="$(swarm_replicas "${service}_$colour")"
-    done
-  done
-  SWARM_VARS[GATEWAY_IMAGE]="$(swarm_image gateway)"
-  SWARM_VARS[GATEWAY_REPLICAS]="$(swarm_replicas gateway)"
-  SWARM_VARS[DB_IMAGE]="$(swarm_image db)"
-  SWARM_VARS[GATEWAY_UPSTREAM_HOST]="$(sw service inspect -f '{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{println .}}{{end}}' \
-    "${SWARM_STACK}_gateway" 2>/dev/null | sed -n 's/^GATEWAY_UPSTREAM_HOST=//p' || true)"
+  local ids name image replicas env
+  ids="$(sw service ls -q --filter "label=com.docker.stack.namespace=$SWARM_STACK" 2>/dev/null | tr '\n' ' ' || true)"
+  [[ -n "${ids// /}" ]] || return 0
+  # shellcheck disable=SC2086 # one id per word
+  while IFS='|' read -r name image replicas env; do
+    name="${name#"${SWARM_STACK}"_}"
+    case "$name" in
+      web_* | transactions_*)
+        local colour="${name##*_}" service="${name%_*}"
+        SWARM_VARS[${colour^^}_${service^^}_IMAGE]="$image"
+        SWARM_VARS[${colour^^}_${service^^}_REPLICAS]="$replicas"
+        ;;
+      gateway)
+        SWARM_VARS[GATEWAY_IMAGE]="$image" SWARM_VARS[GATEWAY_REPLICAS]="$replicas"
+        SWARM_VARS[GATEWAY_UPSTREAM_HOST]="$(tr ',' '\n' <<<"$env" | sed -n 's/^GATEWAY_UPSTREAM_HOST=//p')"
+        ;;
+      db) SWARM_VARS[DB_IMAGE]="$image" ;;
+    esac
+  done < <(sw service inspect -f '{{.Spec.Name}}|{{.Spec.TaskTemplate.ContainerSpec.Image}}|{{.Spec.Mode.Replicated.Replicas}}|{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}},{{end}}' $ids 2>/dev/null || true)
 }
 
-# `docker stack deploy` with SWARM_VARS. A service Swarm is still updating or rolling back
-# answers "update out of sequence": tried again, three times at most.
+# `docker stack deploy` with SWARM_VARS (the docker client interpolates the stack file: on this
+# host through the socket, else inside the manager's container). A service Swarm is still
+# updating or rolling back answers "update out of sequence": tried again, three times at most.
 swarm_stack_deploy() {
   local key env=() attempt output
-  for key in "${!SWARM_VARS[@]}"; do env+=(-e "$key=${SWARM_VARS[$key]}"); done
+  for key in "${!SWARM_VARS[@]}"; do env+=("$key=${SWARM_VARS[$key]}"); done
   for attempt in 1 2 3; do
-    if output="$(docker exec -i "${env[@]}" "$SWARM_MANAGER" docker stack deploy --prune=false --resolve-image always \
-      -c - "$SWARM_STACK" <"$SWARM_STACK_FILE" 2>&1)"; then
-      return 0
+    if [[ -S "$SWARM_SOCKET" && -w "$SWARM_SOCKET" ]]; then
+      output="$(env "${env[@]}" DOCKER_HOST="unix://$SWARM_SOCKET" docker stack deploy --prune=false \
+        --resolve-image always -c - "$SWARM_STACK" <"$SWARM_STACK_FILE" 2>&1)" && return 0
+    else
+      output="$(docker exec -i "${env[@]/#/--env=}" "$SWARM_MANAGER" docker stack deploy --prune=false \
+        --resolve-image always -c - "$SWARM_STACK" <"$SWARM_STACK_FILE" 2>&1)" && return 0
     fi
     log "docker stack deploy (attempt $attempt): $(printf '%s' "$output" | grep -v '^Updating\|^Creating' | tail -n 2 | tr '\n' ' ')"
     sleep 2
@@ -101,11 +125,12 @@ swarm_stack_deploy() {
 # Docker secrets from the env file, created once (a secret cannot change; rotating one means a
 # new name). Values go through stdin only, never on a command line.
 swarm_secrets_ensure() {
-  local pair name key value
+  local pair name key value existing
+  existing=" $(sw secret ls --format '{{.Name}}' | tr '\n' ' ') "
   for pair in bank_postgres_password:POSTGRES_PASSWORD bank_database_url:DATABASE_URL \
     bank_secret_key:SECRET_KEY bank_service_signing_secret:SERVICE_SIGNING_SECRET; do
     name="${pair%%:*}" key="${pair#*:}"
-    sw secret inspect "$name" >/dev/null 2>&1 && continue
+    [[ "$existing" != *" $name "* ]] || continue
     value="$(sed -n "s/^$key=//p" "$ENV_FILE" | tail -1)"
     [[ -n "$value" ]] || die "$key is missing from $ENV_FILE"
     printf '%s' "$value" | sw secret create "$name" - >/dev/null || die "cannot create the Docker secret $name"
@@ -174,65 +199,72 @@ swarm_migrate() {
 # Task ids a service had before this deploy: a failure among them is old news, not a crash.
 declare -gA SWARM_TASKS_BEFORE=()
 swarm_note_tasks() {
-  local service id
-  for service in "$@"; do
-    while read -r id; do SWARM_TASKS_BEFORE[$id]=1; done < <(sw service ps -q "${SWARM_STACK}_$service" 2>/dev/null || true)
-  done
+  local id
+  while read -r id; do SWARM_TASKS_BEFORE[$id]=1; done < <(sw service ps -q "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
 }
 
-# "<service> <task id> <state> <error>" of the first task of the services that failed since
-# swarm_note_tasks, or of a service whose update Swarm is rolling back; returns 1 when none.
-swarm_crashed() {
-  local service id state error update
-  for service in "$@"; do
-    while IFS='|' read -r id state error; do
-      [[ -z "${SWARM_TASKS_BEFORE[$id]:-}" ]] || continue
-      if [[ "$state" =~ ^(Failed|Rejected) ]]; then
-        printf '%s %s %s\n' "$service" "$id" "${state%% *}: ${error:-no error given}"
-        return 0
-      fi
-    done < <(sw service ps --no-trunc "${SWARM_STACK}_$service" --format '{{.ID}}|{{.CurrentState}}|{{.Error}}' 2>/dev/null)
-    update="$(sw service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${SWARM_STACK}_$service" 2>/dev/null || true)"
-    if [[ "$update" =~ ^(rollback_|paused) ]]; then
-      printf '%s - update %s\n' "$service" "$update"
-      return 0
+# One look at the services' tasks (a single `docker service ps` for all of them): sets
+# SWARM_CRASH to "<service> <task id> <state: error>" of the first task that failed since
+# swarm_note_tasks, or of a service whose update Swarm rolls back, and SWARM_RUNNING[service] to
+# the number of its tasks running (healthy).
+declare -gA SWARM_RUNNING=()
+SWARM_CRASH=""
+swarm_look() {
+  local name id desired state error service update
+  SWARM_CRASH="" SWARM_RUNNING=()
+  for service in "$@"; do SWARM_RUNNING[$service]=0; done
+  while IFS='|' read -r name id desired state error; do
+    service="${name%%.*}" service="${service#"${SWARM_STACK}"_}"
+    if [[ "$desired" == Running && "$state" == Running* ]]; then
+      SWARM_RUNNING[$service]=$((${SWARM_RUNNING[$service]:-0} + 1))
     fi
-  done
-  return 1
+    if [[ -z "$SWARM_CRASH" && -z "${SWARM_TASKS_BEFORE[$id]:-}" && "$state" =~ ^(Failed|Rejected) ]]; then
+      SWARM_CRASH="$service $id ${state%% *}: ${error:-no error given}"
+    fi
+  done < <(sw service ps --no-trunc --format '{{.Name}}|{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}' \
+    "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
+  [[ -z "$SWARM_CRASH" ]] || return 0
+  while read -r service update; do
+    if [[ "$update" =~ ^(rollback_|paused) ]]; then SWARM_CRASH="${service#"${SWARM_STACK}"_} - update $update"; fi
+  done < <(sw service inspect -f '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
 }
 
 swarm_report_crash() {
   local service id rest
   read -r service id rest <<<"$1"
   log "${service} crashed: task $id ($rest); its last log lines:"
-  timeout 15 docker exec "$SWARM_MANAGER" docker service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
+  timeout 15 sw service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
     "${SWARM_STACK}_$service" 2>&1 | tail -n "${CRASH_LOG_LINES:-20}" | sed "s/^/  $service | /" >&2 || true
 }
 
 # Replicas of `service` that answer GET /ready with 200, probed from the gateway's container (its
 # network and Docker's DNS: what nginx uses after the reload), by task address.
 swarm_ready_from_gateway() {
-  local host="$1" address n=0 code
-  for address in $(sgx getent ahostsv4 "$host" 2>/dev/null | awk '{ print $1 }' | sort -u); do
-    # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-    code="$(sgx bash -c 'exec 3<>"/dev/tcp/$1/5000" || exit 1
-      printf "GET /ready HTTP/1.0\r\nHost: %s\r\n\r\n" "$1" >&3
-      read -r -t 3 _ code _ <&3 && printf "%s" "$code"' probe "$address" 2>/dev/null || true)"
-    [[ "$code" == 200 ]] && n=$((n + 1))
-  done
-  echo "$n"
+  # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
+  sgx bash -c 'n=0
+    for address in $(getent ahostsv4 "$1" | awk "{ print \$1 }" | sort -u); do
+      code=""
+      if exec 3<>"/dev/tcp/$address/5000"; then
+        printf "GET /ready HTTP/1.0\r\nHost: %s\r\n\r\n" "$address" >&3
+        read -r -t 3 _ code _ <&3 || true
+        exec 3<&-
+      fi
+      [[ "$code" == 200 ]] && n=$((n + 1))
+    done
+    echo "$n"' probe "$1" 2>/dev/null || echo 0
 }
 
 # Every replica of both services of `colour` running and healthy; with a gateway, every web
 # replica answering /ready from it. A task that fails meanwhile fails it at once.
 swarm_wait_ready() {
-  local colour="$1" web="$2" tx="$3" deadline=$((SECONDS + HEALTH_TIMEOUT)) crash run_web=0 run_tx=0 ready
+  local colour="$1" web="$2" tx="$3" deadline=$((SECONDS + HEALTH_TIMEOUT)) ready
   while ((SECONDS < deadline)); do
-    if crash="$(swarm_crashed "transactions_$colour" "web_$colour")"; then
-      swarm_report_crash "$crash"
+    swarm_look "transactions_$colour" "web_$colour"
+    if [[ -n "$SWARM_CRASH" ]]; then
+      swarm_report_crash "$SWARM_CRASH"
       return 1
     fi
-    run_web="$(swarm_running "web_$colour")" run_tx="$(swarm_running "transactions_$colour")"
+    local run_web="${SWARM_RUNNING[web_$colour]}" run_tx="${SWARM_RUNNING[transactions_$colour]}"
     if ((run_web == web && run_tx == tx)); then
       [[ -n "$(swarm_gateway_cid)" ]] || return 0
       ready="$(swarm_ready_from_gateway "web_$colour")"
@@ -240,7 +272,7 @@ swarm_wait_ready() {
     fi
     sleep 1
   done
-  log "$colour not ready after ${HEALTH_TIMEOUT}s (running and healthy: web_$colour $run_web of $web, transactions_$colour $run_tx of $tx)"
+  log "$colour not ready after ${HEALTH_TIMEOUT}s (running and healthy: web_$colour ${SWARM_RUNNING[web_$colour]:-0} of $web, transactions_$colour ${SWARM_RUNNING[transactions_$colour]:-0} of $tx)"
   return 1
 }
 
@@ -274,26 +306,29 @@ swarm_end_drain_on_exit() {
 }
 
 # The flip, as on Compose: "Connection: close" for DRAIN_NOTICE seconds, set-upstream (nginx -t,
-# reload; the old file is kept on failure), X-App-Color confirmed, old workers drained.
+# reload; the old file is kept on failure), X-App-Color confirmed, old workers drained. Two
+# docker exec in all: each one is a round trip through the node.
 swarm_switch_to() {
-  local colour="$1" left deadline
+  local colour="$1"
   SWARM_DRAINING=true
-  sgx touch "$SWARM_DRAIN_FLAG" || return 1
-  sleep "$DRAIN_NOTICE"
-  if ! sgx set-upstream "${DEPLOY_TEST_UPSTREAM_HOST:-web_$colour}" "$colour" >&2; then
-    sgx rm -f "$SWARM_DRAIN_FLAG" || true
+  # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
+  if ! sgx bash -c 'touch "$1" && sleep "$2" && set-upstream "$3" "$4" || { rm -f "$1"; exit 1; }' \
+    switch "$SWARM_DRAIN_FLAG" "$DRAIN_NOTICE" "${DEPLOY_TEST_UPSTREAM_HOST:-web_$colour}" "$colour" >&2; then
     SWARM_DRAINING=false
     return 1
   fi
   swarm_confirm_public "$colour" || return 1
-  deadline=$((SECONDS + DRAIN_TIMEOUT))
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-  while left="$(sgx bash -c 'n=0; for f in /proc/[0-9]*/cmdline; do
-      [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == "nginx: worker process is shutting"* ]] && n=$((n + 1)); done; echo "$n"' 2>/dev/null || echo 0)" &&
-    ((left > 0 && SECONDS < deadline)); do
-    sleep 0.2
-  done
-  sgx rm -f "$SWARM_DRAIN_FLAG" || true
+  sgx bash -c 'deadline=$((SECONDS + $2))
+    while ((SECONDS < deadline)); do
+      n=0
+      for f in /proc/[0-9]*/cmdline; do
+        [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == "nginx: worker process is shutting"* ]] && n=$((n + 1))
+      done
+      ((n == 0)) && break
+      sleep 0.2
+    done
+    rm -f "$1"' drain "$SWARM_DRAIN_FLAG" "$DRAIN_TIMEOUT" || true
   SWARM_DRAINING=false
 }
 
@@ -316,7 +351,10 @@ swarm_main() {
   [[ "$ACTION" == rollback && -n "$IMAGE_TAG_PREVIOUS" && "$MODE" == build ]] && source=local
 
   swarm_read_stack
+  local db_runs=false
+  [[ -z "${SWARM_VARS[DB_IMAGE]:-}" ]] || db_runs=true
   local active=""
+  swarm_find_gateway
   if [[ -n "$(swarm_gateway_cid)" ]]; then
     read -r _ active < <(sgx set-upstream --current) || die "cannot read the gateway's upstream file"
   fi
@@ -351,7 +389,7 @@ swarm_main() {
     fi
   fi
   log "replicas: web $WEB_REPLICAS, transactions $TRANSACTIONS_REPLICAS per colour"
-  swarm_secrets_ensure
+  [[ "$db_runs" == true ]] || swarm_secrets_ensure
   # The env file's settings (not secrets) go to the services' environment.
   local setting value
   for setting in LOG_LEVEL SCRYPT_LOG_N SCRYPT_R SCRYPT_P; do
@@ -364,12 +402,17 @@ swarm_main() {
   done
 
   # The database (first deploy) and the migrate job before the target starts.
-  swarm_stack_deploy || die "docker stack deploy failed"
+  if [[ "$db_runs" == false ]]; then swarm_stack_deploy || die "docker stack deploy failed"; fi
   if [[ "$ACTION" == deploy || -n "$IMAGE_TAG_PREVIOUS" ]]; then swarm_migrate "$tx_image"; fi
 
   swarm_note_tasks "web_$target" "transactions_$target"
   swarm_set_colour "$target" "$web_image" "$tx_image" "$WEB_REPLICAS" "$TRANSACTIONS_REPLICAS"
-  swarm_stack_deploy || die "docker stack deploy failed"
+  if [[ "$web_image" == "$before_web_image" && "$tx_image" == "$before_tx_image" &&
+    "$WEB_REPLICAS" == "$before_web" && "$TRANSACTIONS_REPLICAS" == "$before_tx" ]]; then
+    log "$target already runs this release with these replicas"
+  else
+    swarm_stack_deploy || die "docker stack deploy failed"
+  fi
   if ! swarm_wait_ready "$target" "$WEB_REPLICAS" "$TRANSACTIONS_REPLICAS"; then
     swarm_diagnostics
     swarm_set_colour "$target" "$before_web_image" "$before_tx_image" "$before_web" "$before_tx"
@@ -383,6 +426,7 @@ swarm_main() {
     swarm_stack_deploy || die "docker stack deploy failed"
     "$ROOT_DIR/scripts/wait_for_http.sh" "$SWARM_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null ||
       die "the gateway does not answer on $SWARM_URL"
+    swarm_find_gateway
     # An upstream file kept in the gateway's volume (a stack removed and deployed again) wins.
     [[ "$(sgx set-upstream --current | awk '{ print $2 }')" == "$target" ]] || sgx set-upstream "web_$target" "$target" >&2 ||
       die "the gateway refused the upstream web_$target"

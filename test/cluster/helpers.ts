@@ -4,6 +4,7 @@
  * and a client that posts keyed transfers and retries each one with its key until it has an answer.
  */
 import { execFile } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { http } from '../e2e/helpers/http.js';
 import { CookieJar, login, getPage } from '../e2e/helpers/login.js';
@@ -26,8 +27,20 @@ export async function docker(...args: string[]): Promise<string> {
   }
 }
 
-/** A docker command on the swarm's manager. */
+const SOCKET = `${process.env.CLUSTER_SOCKET_DIR ?? '/tmp/bank-cluster'}/docker.sock`;
+
+function socketUsable(): boolean {
+  try {
+    accessSync(SOCKET, constants.W_OK);
+    return statSync(SOCKET).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** A docker command on the swarm's manager: through its socket when usable, else `docker exec`. */
 export function swarm(...args: string[]): Promise<string> {
+  if (socketUsable()) return docker('-H', `unix://${SOCKET}`, ...args);
   return docker('exec', MANAGER, 'docker', ...args);
 }
 
