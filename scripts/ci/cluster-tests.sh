@@ -19,7 +19,7 @@ log() { printf '[cluster-tier] %s\n' "$*" >&2; }
 
 node_memory() {
   docker stats --no-stream --format '  {{.Name}} {{.MemUsage}} (CPU {{.CPUPerc}})' \
-    bank-node-1 bank-node-2 bank-node-3 bank-cluster-registry 2>/dev/null >&2 || true
+    bank-node-1 bank-node-2 bank-node-3 bank-cluster-registry >&2 2>/dev/null || true
 }
 
 teardown() {

@@ -80,8 +80,13 @@ sgx() {
 # The stack's variables: the colours' images and replicas, the gateway's. Filled from the live
 # services, then changed for the target colour only.
 declare -gA SWARM_VARS=()
+SWARM_JOB_ENV=()
 swarm_read_stack() {
-  local ids name image replicas env
+  local ids name image replicas env key
+  for key in BLUE_WEB BLUE_TRANSACTIONS GREEN_WEB GREEN_TRANSACTIONS; do
+    SWARM_VARS[${key}_IMAGE]="" SWARM_VARS[${key}_REPLICAS]=""
+  done
+  SWARM_VARS[GATEWAY_IMAGE]="" SWARM_VARS[GATEWAY_REPLICAS]="" SWARM_VARS[GATEWAY_UPSTREAM_HOST]="" SWARM_VARS[DB_IMAGE]=""
   ids="$(sw service ls -q --filter "label=com.docker.stack.namespace=$SWARM_STACK" 2>/dev/null | tr '\n' ' ' || true)"
   [[ -n "${ids// /}" ]] || return 0
   # shellcheck disable=SC2086 # one id per word
@@ -179,7 +184,7 @@ swarm_migrate() {
   sw service create --detach --name "$job" --mode replicated-job --label "com.docker.stack.namespace=$SWARM_STACK" \
     --network "${SWARM_STACK}_net" --secret bank_database_url --restart-condition on-failure \
     --restart-delay 2s --restart-max-attempts 5 \
-    --env NODE_ENV=production --env DATABASE_URL_FILE=/run/secrets/bank_database_url \
+    --env NODE_ENV=production --env DATABASE_URL_FILE=/run/secrets/bank_database_url "${SWARM_JOB_ENV[@]}" \
     "$image" node dist/services/jobs/src/cli.js migrate seed >/dev/null || die "cannot create the migrate job"
   while :; do
     states="$(sw service ps "$job" --format '{{.CurrentState}}' 2>/dev/null || true)"
@@ -395,6 +400,8 @@ swarm_main() {
   for setting in LOG_LEVEL SCRYPT_LOG_N SCRYPT_R SCRYPT_P; do
     value="$(sed -n "s/^$setting=//p" "$ENV_FILE" | tail -1)"
     [[ -z "$value" ]] || SWARM_VARS[$setting]="$value"
+    # The seed hashes the demo users' passwords with the web service's cost.
+    [[ -z "$value" ]] || SWARM_JOB_ENV+=(--env "$setting=$value")
   done
   local colour
   for colour in blue green; do

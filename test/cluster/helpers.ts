@@ -189,7 +189,15 @@ export class TransferClient {
   ) {}
 
   async start(): Promise<void> {
-    const jar = await login(this.baseUrl, 'alice', 'password123');
+    let jar: CookieJar | undefined;
+    for (let attempt = 1; !jar; attempt += 1) {
+      try {
+        jar = await login(this.baseUrl, 'alice', 'password123');
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await sleep(1000);
+      }
+    }
     this.running = true;
     this.loop = this.run(jar);
   }
