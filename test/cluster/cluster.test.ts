@@ -58,6 +58,14 @@ describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)
   const deploy = (env: Record<string, string> = {}): Promise<DeployResult> =>
     runDeploy(base, { ...fromRegistry, ...env });
 
+  /** The deploy's own timings (ready, switch, total), for the figures. */
+  function timings(label: string, result: DeployResult): void {
+    const lines = result.output
+      .split('\n')
+      .filter((l) => /ready on every node|switch took|on the swarm done|FAILED/.test(l));
+    figures.push(`[${label}] ${lines.map((l) => l.replace(/^\[deploy_blue_green_local\] /, '')).join(' | ')}`);
+  }
+
   /** `action` under the load client and the transfer client; prints and returns both reports. */
   async function underLoad<T>(
     label: string,
