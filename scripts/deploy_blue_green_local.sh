@@ -9,6 +9,8 @@
 #                              otherwise); with IMAGE_TAG_PREVIOUS, that tag instead (UAT: only
 #                              this form)
 #   MODE=build|image           build the images here, or pull them (default build)
+#   PLATFORM=compose|swarm     PROD on this host's engine (default), or on the Docker Swarm of
+#                              scripts/cluster.sh (scripts/lib/deploy_swarm.sh, docs/CLUSTER.md)
 #   IMAGE_NAME                 images <IMAGE_NAME>-{web,transactions,gateway}; default "bank" in
 #                              MODE=build, required in MODE=image (e.g. ghcr.io/owner/fintech-test)
 #   IMAGE_TAG                  default: the checked-out commit's SHA (what CI publishes)
@@ -96,6 +98,8 @@ source "$ROOT_DIR/scripts/gateway-tls.sh"
 source "$ROOT_DIR/scripts/lib/prod_users.sh"
 # shellcheck source=scripts/lib/deploy_backup.sh
 source "$ROOT_DIR/scripts/lib/deploy_backup.sh"
+# shellcheck source=scripts/lib/deploy_swarm.sh
+source "$ROOT_DIR/scripts/lib/deploy_swarm.sh"
 
 DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
 # Seconds of "Connection: close" before the reload, and public answers required from the new colour.
@@ -106,6 +110,8 @@ CONFIRM_TIMEOUT="${CONFIRM_TIMEOUT:-10}"
 deploy_params_resolve "$ROOT_DIR"
 gateway_tls_resolve
 prod_users_resolve
+# A deploy to a cluster that is not up stops here, before anything is written.
+if [[ "$PLATFORM" == swarm ]]; then swarm_require_cluster; fi
 START_MS="$(now_ms)"
 acquire_lock
 cd "$ROOT_DIR"
@@ -116,7 +122,8 @@ PROD_URL="$(gateway_url 5002)" UAT_URL="$(gateway_url 5001)"
 log "exposure: gateway on $GATEWAY_BIND_ADDRESS, ${PROD_URL%%:*}${SEED_DEMO_CUSTOMERS:+, demo customers: $SEED_DEMO_CUSTOMERS}"
 log "$ACTION $TARGET: MODE=$MODE release $(release_image "$IMAGE_NAME" "${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}" '*') RUN_SMOKE=$RUN_SMOKE STOP_PREVIOUS=$STOP_PREVIOUS state $(state_dir)"
 
-case "$TARGET" in
-  uat) uat_main ;;
-  prod) prod_main ;;
+case "$PLATFORM:$TARGET" in
+  compose:uat) uat_main ;;
+  compose:prod) prod_main ;;
+  swarm:prod) swarm_main ;;
 esac

@@ -8,6 +8,7 @@
 #   TARGET=uat|prod [ACTION=deploy|rollback] [INPUT_MODE=build|image] [INPUT_IMAGE_NAME=...]
 #   [INPUT_IMAGE_TAG=...] [INPUT_IMAGE_TAG_PREVIOUS=...] [INPUT_RUN_SMOKE=true|false]
 #   [INPUT_PRUNE_UAT=true|false] [INPUT_WEB_REPLICAS=1-8] [INPUT_TRANSACTIONS_REPLICAS=1-8]
+#   [INPUT_PLATFORM=compose|swarm]
 #   scripts/ci/cd-params.sh
 # STOP_PREVIOUS (PROD: stop the previous colour after a deploy instead of keeping it for a
 # rollback that is a switch; default false) is no dispatch input: a runner short of memory sets
@@ -40,7 +41,8 @@ RUN_SMOKE="${INPUT_RUN_SMOKE:-}"
 PRUNE_UAT="${INPUT_PRUNE_UAT:-}"
 WEB_REPLICAS="${INPUT_WEB_REPLICAS:-}"
 TRANSACTIONS_REPLICAS="${INPUT_TRANSACTIONS_REPLICAS:-}"
+PLATFORM="${INPUT_PLATFORM:-}"
 
 deploy_params_resolve "$PWD"
 if [[ -n "${GITHUB_ENV:-}" ]]; then deploy_params_print >>"$GITHUB_ENV"; else deploy_params_print; fi
-echo "cd-params: $ACTION $TARGET, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, STOP_PREVIOUS=$STOP_PREVIOUS, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2
+echo "cd-params: $ACTION $TARGET, PLATFORM=$PLATFORM, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, STOP_PREVIOUS=$STOP_PREVIOUS, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2

@@ -32,6 +32,7 @@ STAGES=(
   "k6-load|k6 load -> k6/k6-summary-load.json + k6/k6-report-load.html"
   "stack-down|remove the CI stack and its volumes"
   "e2e|Docker tier: CI, UAT and PROD stacks, blue/green under load, rollback -> reports/junit-e2e.xml"
+  "cluster|three-node Docker Swarm (scripts/cluster.sh): PROD deploy, flips, drain, node loss under load -> reports/junit-cluster.xml"
   "browser|npm run test:browser (Chromium driven by playwright-core)"
 )
 
@@ -77,6 +78,7 @@ run_stage() {
     k6-load) scripts/ci/k6-load.sh ;;
     stack-down) scripts/ci/stack-down.sh ;;
     e2e) MOCHA_FILE=reports/junit-e2e.xml scripts/e2e.sh ;;
+    cluster) MOCHA_FILE=reports/junit-cluster.xml scripts/ci/cluster-tests.sh ;;
     browser)
       if ! has_npm_script test:browser; then
         echo "stage browser: package.json has no test:browser script, so there is no browser tier to run" >&2

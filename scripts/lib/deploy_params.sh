@@ -6,6 +6,8 @@
 #   TARGET=uat|prod            default uat
 #   ACTION=deploy|rollback     default deploy
 #   MODE=build|image           default build
+#   PLATFORM=compose|swarm     PROD on this host's Docker engine (Compose, default) or on a Docker
+#                              Swarm (scripts/cluster.sh's cluster; scripts/lib/deploy_swarm.sh)
 #   IMAGE_NAME                 image prefix: <IMAGE_NAME>-web, -transactions, -gateway.
 #                              MODE=build: default "bank" (local images); MODE=image: required,
 #                              e.g. ghcr.io/<owner>/<repo> (what CI publishes)
@@ -128,6 +130,7 @@ deploy_params_resolve() {
   TARGET="${TARGET:-uat}"
   ACTION="${ACTION:-deploy}"
   MODE="${MODE:-build}"
+  PLATFORM="${PLATFORM:-compose}"
   RUN_SMOKE="${RUN_SMOKE:-true}"
   PRUNE_UAT="${PRUNE_UAT:-false}"
   HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
@@ -139,6 +142,9 @@ deploy_params_resolve() {
 
   case "$TARGET" in uat | prod) ;; *) deploy_params_refuse "unknown TARGET '$TARGET' (expected uat or prod)" ;; esac
   case "$MODE" in build | image) ;; *) deploy_params_refuse "unknown MODE '$MODE' (expected build or image)" ;; esac
+  case "$PLATFORM" in compose | swarm) ;; *) deploy_params_refuse "unknown PLATFORM '$PLATFORM' (expected compose or swarm)" ;; esac
+  [[ "$PLATFORM" == compose || "$TARGET" == prod ]] ||
+    deploy_params_refuse "PLATFORM=$PLATFORM deploys TARGET=prod only (UAT runs on Compose)"
   case "$ACTION" in deploy | rollback) ;; *) deploy_params_refuse "unknown ACTION '$ACTION' (expected deploy or rollback)" ;; esac
   local flag
   for flag in RUN_SMOKE PRUNE_UAT; do deploy_params_flag "$flag"; done
@@ -171,7 +177,7 @@ deploy_params_resolve() {
   fi
   [[ -z "${DEPLOY_TEST_UPSTREAM_HOST:-}" || "$TARGET" == prod ]] ||
     deploy_params_refuse "DEPLOY_TEST_UPSTREAM_HOST only applies to TARGET=prod"
-  export TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_PREVIOUS \
+  export TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_PREVIOUS \
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS
 }
 
@@ -179,7 +185,7 @@ deploy_params_resolve() {
 # empty: the deploy step resolves it on the host (deploy_params_keep_replicas).
 deploy_params_print() {
   local key
-  for key in TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_PREVIOUS \
+  for key in TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_PREVIOUS \
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS; do
     printf '%s=%s\n' "$key" "${!key}"
   done
