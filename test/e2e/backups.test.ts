@@ -31,7 +31,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 function script(name: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
   return run('bash', [path.join(ROOT, 'scripts', name), ...args], {
-    env: { BANK_STATE_DIR: stateDir, ...env },
+    env: { BANK_STATE_DIR: stateDir, ENV_FILE: envFile.path, ...env },
     timeoutMs: 900_000,
   });
 }
