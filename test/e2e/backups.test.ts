@@ -31,7 +31,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 function script(name: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
   return run('bash', [path.join(ROOT, 'scripts', name), ...args], {
-    env: { BANK_STATE_DIR: stateDir, ...env },
+    env: { BANK_STATE_DIR: stateDir, ENV_FILE: envFile.path, ...env },
     timeoutMs: 900_000,
   });
 }
@@ -241,6 +241,11 @@ describe('Backups and restore drills (scripts/db-backup.sh, scripts/db-restore.s
       (await volumeEntries()).some((e) => e.startsWith('previous-')),
       'the emptied cluster is kept',
     ).to.equal(true);
+    await scriptOk('db-restore.sh', ['prod', '--drop-previous']);
+    expect(
+      (await volumeEntries()).filter((e) => e.startsWith('previous-')),
+      'dropped by the operator',
+    ).to.deep.equal([]);
     const switched = /switched in ([\d.]+) s/.exec(restore.stderr)?.[1];
     figures.push(
       `[drill 1] backup of ${before.transfers!.split(' ')[0]} transfers: ${(backup.size / 1e6).toFixed(1)} MB in ${seconds(backup.ms)} s; ` +
