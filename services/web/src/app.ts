@@ -74,7 +74,7 @@ export function createApp(deps: WebDeps): Koa {
   });
   const schema = deps.schema ?? createSchemaCheck(db, WEB_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schema);
-  const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
+  const pages = webRoutes({ db, logger, hasher, throttle, render, transactions, secretKey: config.secretKey });
   const metrics = createMetrics('web');
   poolMetrics(metrics, db);
   hashQueueMetrics(metrics, hasher);

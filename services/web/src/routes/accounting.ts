@@ -1,7 +1,15 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { currentUser } from '../auth/current-user.js';
-import { OUTAGE_MESSAGE, outageStatus, pageNumber, pagination, unlessOutage, type PageDeps } from './page-helpers.js';
+import {
+  OUTAGE_MESSAGE,
+  outageStatus,
+  pageNumber,
+  pageToLoad,
+  pagination,
+  unlessOutage,
+  type PageDeps,
+} from './page-helpers.js';
 
 const PAGE_SIZE = 50;
 
@@ -11,17 +19,25 @@ export function accountingRoutes({ render, transactions }: PageDeps): Router {
     const user = currentUser(ctx);
     const page = pageNumber(ctx.query.page);
     const loaded = await unlessOutage(
-      Promise.all([transactions.journal(user.id, page, PAGE_SIZE), transactions.trialBalance(user.id)]),
+      Promise.all([transactions.journal(user.id, pageToLoad(page), PAGE_SIZE), transactions.trialBalance(user.id)]),
     );
     const [journal, trialBalance] = loaded ?? [null, null];
+    const entries = journal && pageToLoad(page) === page ? journal.entries : [];
     render(
       ctx,
       'accounting.html',
       {
         title: 'Comptabilité',
         page: 'accounting',
-        journal: journal?.entries ?? [],
-        pagination: pagination('/accounting', {}, page, PAGE_SIZE, journal?.hasNext ?? false),
+        journal: entries,
+        pagination: pagination(
+          '/accounting',
+          {},
+          page,
+          PAGE_SIZE,
+          journal?.hasNext ?? false,
+          journal ? entries.length : 1,
+        ),
         trialBalance,
         outage: loaded ? null : OUTAGE_MESSAGE,
       },

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
+import { typedUsernameDigest } from '../auth/log-safe.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH, type PasswordHasher } from '../auth/passwords.js';
 import { findUserByUsername, toUser, updatePasswordHash, type UserRow } from '../auth/users.js';
@@ -16,6 +17,8 @@ export interface AuthDeps {
   throttle: LoginThrottle;
   render: Render;
   transactions: TransactionsClient;
+  /** Keys the digest of a typed username in the logs (auth/log-safe.ts). */
+  secretKey: string;
 }
 
 const GENERIC_LOGIN_ERROR = 'Identifiant ou mot de passe incorrect.';
@@ -27,7 +30,7 @@ function tooManyAttempts(retryAfterS: number): string {
 }
 
 /** /, login and logout. */
-export function authRoutes({ db, logger, hasher, throttle, render, transactions }: AuthDeps): Router {
+export function authRoutes({ db, logger, hasher, throttle, render, transactions, secretKey }: AuthDeps): Router {
   const loginPage = (ctx: Koa.Context, username: string, error: string | null, status = 200) =>
     render(ctx, 'login.html', { title: 'Connexion', page: 'login', form: { username }, error }, status);
 
@@ -75,7 +78,7 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
     }
     if (!row || !ok || form.password === '') {
       await attempt.settle('failed');
-      logger.info({ username: username.slice(0, 64) }, 'login failed');
+      logger.info({ usernameDigest: typedUsernameDigest(secretKey, username) }, 'login failed');
       loginPage(ctx, username, GENERIC_LOGIN_ERROR, 401);
       return;
     }
