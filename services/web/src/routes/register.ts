@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
+import { usernameRuleBroken } from '#shared/contract/usernames.js';
 import { passwordProblems } from '../auth/password-policy.js';
 import { PASSWORD_MAX_LENGTH, type PasswordHasher } from '../auth/passwords.js';
 import { registerUser } from '../auth/registration.js';
@@ -33,6 +34,14 @@ export function registerRoutes({ db, logger, hasher, render, transactions }: Reg
     const errors: string[] = [];
     if (!USERNAME_PATTERN.test(username)) {
       errors.push('Nom d’utilisateur invalide : 3 à 32 caractères parmi lettres, chiffres, « _ », « . » et « - ».');
+    }
+    const broken = usernameRuleBroken(username);
+    if (broken === 'account_number_shape') {
+      errors.push(
+        'Ce nom d’utilisateur ressemble à un numéro de compte (FT suivi de chiffres) : choisissez-en un autre.',
+      );
+    } else if (broken === 'reserved') {
+      errors.push('Ce nom d’utilisateur est réservé à la banque : choisissez-en un autre.');
     }
     errors.push(...passwordProblems(form.password, username));
     if (errors.length) {
