@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
+import { recordAudit } from '#shared/audit.js';
 import { currentUser } from '../auth/current-user.js';
 import {
   OUTAGE_MESSAGE,
@@ -14,10 +15,17 @@ import {
 const PAGE_SIZE = 50;
 
 /** GET /accounting (admin): the trial balance and the journal, a page at a time. */
-export function accountingRoutes({ render, transactions }: PageDeps): Router {
+export function accountingRoutes({ db, render, transactions }: PageDeps): Router {
   async function showAccounting(ctx: Koa.Context) {
     const user = currentUser(ctx);
     const page = pageNumber(ctx.query.page);
+    await recordAudit(db, {
+      event: 'admin.page_viewed',
+      outcome: 'succeeded',
+      actorId: user.id,
+      actor: user.username,
+      details: { page: '/accounting' },
+    });
     const loaded = await unlessOutage(
       Promise.all([transactions.journal(user.id, pageToLoad(page), PAGE_SIZE), transactions.trialBalance(user.id)]),
     );

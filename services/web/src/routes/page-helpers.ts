@@ -1,16 +1,21 @@
 import type Koa from 'koa';
+import type { Knex } from 'knex';
 import { MAX_PAGE, type AccountView } from '#shared/contract/api.js';
 import { AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import { currentUser } from '../auth/current-user.js';
 import type { Render } from '../render.js';
 import type { TransactionsClient } from '../transactions-client.js';
+import type { WriteLimits } from '../write-limits.js';
 
 /** What every page group gets. Money data always comes from the transactions service. */
 export interface PageDeps {
   logger: Logger;
   render: Render;
   transactions: TransactionsClient;
+  limits: WriteLimits;
+  /** For the audit rows the pages write (shared/src/audit.ts). */
+  db: Knex;
 }
 
 /**
