@@ -172,6 +172,7 @@ describe('Docker stacks (e2e)', function () {
 
     async function query<T>(sql: string, params: string[] = []): Promise<T[]> {
       const db = knex({
+        compileSqlOnError: false,
         client: 'pg',
         connection: { host: '127.0.0.1', port: 5433, user: 'bank', password: dbPassword, database: 'bankdb' },
       });

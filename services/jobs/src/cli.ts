@@ -3,6 +3,7 @@
  * the compose `migrate` service, the PROD deploy before a colour starts), `npm run db:migrate`,
  * `npm run db:seed`, and `npm start` before the services. Neither service imports this module.
  */
+import '#shared/threadpool.js';
 import { readFileSync } from 'node:fs';
 import { loadBaseConfig, ConfigError, type BaseConfig, type Env } from '#shared/config.js';
 import { createDb } from '#shared/db.js';
