@@ -168,10 +168,10 @@ describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)
       runs.push(await deploy({ ACTION: 'rollback' }));
       return runs;
     });
+    result.forEach((r, i) => timings(i < 3 ? `flip ${i + 1}` : 'rollback', r));
     for (const r of result) expect(r.code, r.output).to.equal(0);
     expect(await activeColour()).to.equal(start);
     expectNoFailure(load, transfers);
-    result.forEach((r, i) => timings(i < 3 ? `flip ${i + 1}` : 'rollback', r));
     const rollback = result[3]!;
     expect(rollback.output).to.contain('left running out of the upstream');
     figures.push(
