@@ -169,7 +169,8 @@ deploy_params_resolve() {
   for tag in IMAGE_TAG IMAGE_TAG_PREVIOUS; do
     [[ -z "${!tag}" || "${!tag}" =~ $DEPLOY_TAG_RE ]] || deploy_params_refuse "$tag '${!tag}' is not a valid image tag"
   done
-  if [[ "$ACTION" == rollback && "$MODE" == image && -z "$IMAGE_TAG_PREVIOUS" ]]; then
+  # On the swarm a rollback is a switch back to the other colour, still running its release.
+  if [[ "$ACTION" == rollback && "$MODE" == image && -z "$IMAGE_TAG_PREVIOUS" && "$PLATFORM" != swarm ]]; then
     deploy_params_refuse "a rollback in MODE=image needs IMAGE_TAG_PREVIOUS (the tag to redeploy)"
   fi
   if [[ "$ACTION" == rollback && "$TARGET" == uat && -z "$IMAGE_TAG_PREVIOUS" ]]; then

@@ -32,7 +32,7 @@ import {
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const WEB_REPLICAS = process.env.CLUSTER_WEB_REPLICAS ?? '3';
 const TRANSACTIONS_REPLICAS = process.env.CLUSTER_TRANSACTIONS_REPLICAS ?? '2';
-const CONNECTIONS = 30;
+const CONNECTIONS = Number(process.env.CLUSTER_LOAD_CONNECTIONS ?? '10');
 const REGISTRY_PUSH = `127.0.0.1:${process.env.CLUSTER_REGISTRY_PORT ?? '5015'}`;
 
 describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)', function () {
@@ -168,10 +168,10 @@ describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)
       runs.push(await deploy({ ACTION: 'rollback' }));
       return runs;
     });
+    result.forEach((r, i) => timings(i < 3 ? `flip ${i + 1}` : 'rollback', r));
     for (const r of result) expect(r.code, r.output).to.equal(0);
     expect(await activeColour()).to.equal(start);
     expectNoFailure(load, transfers);
-    result.forEach((r, i) => timings(i < 3 ? `flip ${i + 1}` : 'rollback', r));
     const rollback = result[3]!;
     expect(rollback.output).to.contain('left running out of the upstream');
     figures.push(
