@@ -5,9 +5,8 @@
 #
 #   TARGET=uat|prod            which stack (default uat)
 #   ACTION=deploy|rollback     default deploy. PROD rollback: back to the release the other colour
-#                              last served (a switch when that colour still runs it, restarted
-#                              otherwise); with IMAGE_TAG_PREVIOUS, that tag instead (UAT: only
-#                              this form)
+#                              last served (restarted if stopped); with IMAGE_TAG_PREVIOUS, that
+#                              tag instead (UAT: only this form)
 #   MODE=build|image           build the images here, or pull them (default build)
 #   PLATFORM=compose|swarm     PROD on this host's engine (default), or on the Docker Swarm of
 #                              scripts/cluster.sh (scripts/lib/deploy_swarm.sh, docs/CLUSTER.md)
@@ -15,15 +14,11 @@
 #                              MODE=build, required in MODE=image (e.g. ghcr.io/owner/fintech-test)
 #   IMAGE_TAG                  default: the checked-out commit's SHA (what CI publishes)
 #   IMAGE_TAG_PREVIOUS         rollback to this tag (pulled in MODE=image)
-#   RUN_SMOKE=true|false       smoke checks after the switch, before the release is recorded (k6
-#                              when installed, curl otherwise) for SMOKE_SECONDS (10); default true
+#   RUN_SMOKE=true|false       smoke checks after the deploy, before the old colour stops (k6 when
+#                              installed, curl otherwise) for SMOKE_SECONDS (10); default true
 #   PRUNE_UAT=true|false       UAT: remove dangling images after the deploy; default false
-#   STOP_PREVIOUS=true|false   PROD, default false: the previous colour keeps running out of the
-#                              upstream until the next deploy replaces it, so that a rollback is
-#                              a switch (seconds, no boot); true stops it once the new colour
-#                              passed its checks (a host short of memory: one colour's containers
-#                              instead of two; a rollback then boots it). STOP_OLD_COLOR, its
-#                              former name (default true then), is still accepted
+#   STOP_OLD_COLOR=true|false  PROD: stop the old colour once the new one passed its checks
+#                              (default true); false keeps it running so that a rollback is a flip
 #   HEALTH_TIMEOUT=120         seconds to wait for the new version to be ready
 #   DRAIN_TIMEOUT=30           PROD: seconds to wait for the old gateway workers to finish
 #   WEB_REPLICAS               PROD: web containers per colour (1-8); the gateway spreads the
@@ -120,7 +115,7 @@ use_env_file
 gateway_tls_prepare "$TARGET"
 PROD_URL="$(gateway_url 5002)" UAT_URL="$(gateway_url 5001)"
 log "exposure: gateway on $GATEWAY_BIND_ADDRESS, ${PROD_URL%%:*}${SEED_DEMO_CUSTOMERS:+, demo customers: $SEED_DEMO_CUSTOMERS}"
-log "$ACTION $TARGET: MODE=$MODE release $(release_image "$IMAGE_NAME" "${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}" '*') RUN_SMOKE=$RUN_SMOKE STOP_PREVIOUS=$STOP_PREVIOUS state $(state_dir)"
+log "$ACTION $TARGET: MODE=$MODE release $(release_image "$IMAGE_NAME" "${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}" '*') RUN_SMOKE=$RUN_SMOKE state $(state_dir)"
 
 case "$PLATFORM:$TARGET" in
   compose:uat) uat_main ;;

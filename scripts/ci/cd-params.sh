@@ -10,9 +10,6 @@
 #   [INPUT_PRUNE_UAT=true|false] [INPUT_WEB_REPLICAS=1-8] [INPUT_TRANSACTIONS_REPLICAS=1-8]
 #   [INPUT_PLATFORM=compose|swarm]
 #   scripts/ci/cd-params.sh
-# STOP_PREVIOUS (PROD: stop the previous colour after a deploy instead of keeping it for a
-# rollback that is a switch; default false) is no dispatch input: a runner short of memory sets
-# it in its own environment (the runner's .env file), which this step reads like the deploy does.
 # Replicas (containers per service and colour) apply to PROD; UAT runs 1 and refuses more. An
 # empty PROD count stays empty in $GITHUB_ENV: this step may run on GitHub's runner, where PROD
 # cannot be seen, so the deploy resolves it on the host to what the live colour runs now.
@@ -45,4 +42,4 @@ PLATFORM="${INPUT_PLATFORM:-}"
 
 deploy_params_resolve "$PWD"
 if [[ -n "${GITHUB_ENV:-}" ]]; then deploy_params_print >>"$GITHUB_ENV"; else deploy_params_print; fi
-echo "cd-params: $ACTION $TARGET, PLATFORM=$PLATFORM, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, STOP_PREVIOUS=$STOP_PREVIOUS, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2
+echo "cd-params: $ACTION $TARGET, PLATFORM=$PLATFORM, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2

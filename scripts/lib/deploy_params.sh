@@ -18,11 +18,7 @@
 #                              MODE=build); empty = PROD goes back to the previous release
 #   RUN_SMOKE=true|false       default true
 #   PRUNE_UAT=true|false       default false
-#   STOP_PREVIOUS=true|false   PROD, default false: the previous colour keeps running out of the
-#                              gateway's upstream until the next deploy replaces it, so that a
-#                              rollback is a switch; true stops it after the checks (a machine
-#                              short of memory; a rollback then boots it again). STOP_OLD_COLOR is
-#                              its former name (whose default was true), still accepted
+#   STOP_OLD_COLOR=true|false  default true
 #   HEALTH_TIMEOUT=120  DRAIN_TIMEOUT=30  SMOKE_SECONDS=10   (seconds)
 #   WEB_REPLICAS  TRANSACTIONS_REPLICAS   PROD: containers per service and colour (1 to
 #                              DEPLOY_MAX_REPLICAS); unset or empty = as many as the live colour
@@ -110,20 +106,6 @@ deploy_params_keep_replicas() {
   DEPLOY_REPLICAS_CHOICES+=("$service ${!var} ($why)")
 }
 
-# STOP_PREVIOUS, or STOP_OLD_COLOR (its former name) when only that one is given; both given with
-# different values is refused rather than guessed.
-deploy_params_stop_previous() {
-  local former="${STOP_OLD_COLOR:-}"
-  if [[ -n "$former" ]]; then
-    deploy_params_flag STOP_OLD_COLOR
-    [[ -z "${STOP_PREVIOUS:-}" || "$STOP_PREVIOUS" == "$former" ]] ||
-      deploy_params_refuse "STOP_OLD_COLOR=$former contradicts STOP_PREVIOUS=$STOP_PREVIOUS (STOP_OLD_COLOR is the former name of STOP_PREVIOUS: give STOP_PREVIOUS only)"
-  fi
-  STOP_PREVIOUS="${STOP_PREVIOUS:-${former:-false}}"
-  deploy_params_flag STOP_PREVIOUS
-  unset STOP_OLD_COLOR
-}
-
 # Applies the defaults, checks every value, exports the result. $1: the repository's root.
 deploy_params_resolve() {
   local root="$1"
@@ -133,6 +115,7 @@ deploy_params_resolve() {
   PLATFORM="${PLATFORM:-compose}"
   RUN_SMOKE="${RUN_SMOKE:-true}"
   PRUNE_UAT="${PRUNE_UAT:-false}"
+  STOP_OLD_COLOR="${STOP_OLD_COLOR:-true}"
   HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
   DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-30}"
   SMOKE_SECONDS="${SMOKE_SECONDS:-10}"
@@ -147,8 +130,7 @@ deploy_params_resolve() {
     deploy_params_refuse "PLATFORM=$PLATFORM deploys TARGET=prod only (UAT runs on Compose)"
   case "$ACTION" in deploy | rollback) ;; *) deploy_params_refuse "unknown ACTION '$ACTION' (expected deploy or rollback)" ;; esac
   local flag
-  for flag in RUN_SMOKE PRUNE_UAT; do deploy_params_flag "$flag"; done
-  deploy_params_stop_previous
+  for flag in RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR; do deploy_params_flag "$flag"; done
   deploy_params_seconds HEALTH_TIMEOUT positive
   deploy_params_seconds DRAIN_TIMEOUT
   deploy_params_seconds SMOKE_SECONDS
@@ -178,7 +160,7 @@ deploy_params_resolve() {
   fi
   [[ -z "${DEPLOY_TEST_UPSTREAM_HOST:-}" || "$TARGET" == prod ]] ||
     deploy_params_refuse "DEPLOY_TEST_UPSTREAM_HOST only applies to TARGET=prod"
-  export TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_PREVIOUS \
+  export TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS
 }
 
@@ -186,7 +168,7 @@ deploy_params_resolve() {
 # empty: the deploy step resolves it on the host (deploy_params_keep_replicas).
 deploy_params_print() {
   local key
-  for key in TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_PREVIOUS \
+  for key in TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS; do
     printf '%s=%s\n' "$key" "${!key}"
   done

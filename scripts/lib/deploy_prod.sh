@@ -4,9 +4,8 @@
 # file, the release fetched (pull or build) before anything changes, target started and
 # health-checked from inside the gateway's network (a crashing container fails it at once),
 # atomic upstream rewrite checked by `nginx -t` then reload, public confirmation, smoke checks,
-# then the release is recorded. Any check that fails after the switch switches back first. The
-# previous colour keeps running out of the upstream until the next deploy replaces it, so that a
-# rollback to it is a switch (STOP_PREVIOUS=true stops it instead; a rollback then boots it).
+# then the release is recorded and the old colour stopped. Any check that fails after the switch
+# switches back first.
 #
 # A release is <image name>-<service>:<tag>, tagged by what it contains (commit SHA or version),
 # never by colour: <state>/prod.releases records the release each colour last served, so a
@@ -176,14 +175,12 @@ migrate_release() {
 # then TRANSACTIONS_REPLICAS transactions and WEB_REPLICAS web containers (all replicas of a
 # colour start, and later stop, together). No ports are published by these services.
 # --remove-orphans drops containers no longer defined in the compose file (the other colour is
-# defined, so it stays). A rollback to a colour that still runs the release with these replicas
-# leaves it as it is: the rollback is then a switch. A deploy always goes through the migrate job
-# and `up`, which recreates what the release or the env file changed and leaves the rest running.
+# defined, so it stays). A colour already running this release with these replicas is left as it is.
 start_colour() {
   local colour="$1" name="$2" tag="$3"
   note_restart_counts "$PROD_PROJECT" "transactions_$colour" "web_$colour"
-  if [[ "$ACTION" == rollback ]] && colour_runs "$colour" "$name" "$tag"; then
-    log "$colour still runs $tag: the rollback is a switch"
+  if colour_runs "$colour" "$name" "$tag"; then
+    log "$colour already runs $tag"
     return 0
   fi
   if ! prod_database_running; then
@@ -426,15 +423,14 @@ prod_main() {
     switch_back_and_die "$active_host" "$active" "$target" "checks failed on $PROD_URL after the switch to $target"
   state_release_record "$target" "$name" "$tag"
 
-  # 7. The previous colour stays running out of the upstream (a rollback is a switch) until the
-  # next deploy replaces it; STOP_PREVIOUS=true stops it gracefully (its release stays on the host).
-  if is_true "$STOP_PREVIOUS"; then
+  # 7. Stop the old colour gracefully (its release stays on the host for a rollback).
+  if is_true "$STOP_OLD_COLOR"; then
     local stop_ms
     stop_ms="$(now_ms)"
     stop_colour "$active"
-    log "stopped $active in $(elapsed_s "$stop_ms")s (STOP_PREVIOUS=true; its release stays for a rollback, which boots it)"
+    log "stopped $active in $(elapsed_s "$stop_ms")s (its release stays for a rollback)"
   else
-    log "$active left running out of the upstream: a rollback is a switch (STOP_PREVIOUS=true stops it)"
+    log "$active left running (STOP_OLD_COLOR=false): a rollback is a flip"
   fi
   log "PROD $ACTION done: $active -> $target ($tag) in $(elapsed_s "$START_MS")s"
 }

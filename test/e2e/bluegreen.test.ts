@@ -3,9 +3,6 @@
  * the public gateway (http://localhost:5002) for the whole length of each deploy: no request may
  * fail, no connection may be reset. Also the failure paths (a target that never gets ready, a
  * gateway config refused by `nginx -t`, a concurrent deploy), sessions across a flip and rollback.
- * The previous colour keeps running out of the upstream, so a rollback is a switch (its duration
- * and failed requests printed, under 10 s and 0); with STOP_PREVIOUS=true it is stopped and a
- * rollback boots it.
  *
  * The stack is the real PROD project (`-p bank-prod`): the suite starts from `down -v` and removes
  * it at the end. Base images come from NODE_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE like the other
@@ -19,7 +16,6 @@ import { ComposeStack, TempEnvFile, run, runOk } from './helpers/compose.js';
 import {
   endProdSuite,
   expectNoFailure,
-  expectSwitchRollback,
   other,
   PROD_URL,
   prodTestEnv,
@@ -213,41 +209,26 @@ describe('PROD blue/green deploy (scripts/deploy_blue_green_local.sh)', function
     expect(page2.headers['x-app-color']).to.equal(other(before));
   });
 
-  it('keeps the previous colour running, so that a rollback is a switch: under 10 s, 0 failed requests', async () => {
+  it('rolls back to a still-running colour in under 10 s without failing a request', async () => {
     const original = await activeColour();
-    await flip();
-    expect(await running(`web_${original}`), 'previous colour kept running').to.equal(true);
-    expect(await running(`transactions_${original}`), 'previous colour kept running').to.equal(true);
-    expect(await servingColour(), 'out of the upstream').to.equal(other(original));
-    const { result, report } = await underLoad('rollback to the running colour', () =>
-      deployOk({ ACTION: 'rollback' }),
-    );
+    await flip({ STOP_OLD_COLOR: 'false' });
+    expect(await running(`web_${original}`), 'old colour kept running').to.equal(true);
+    const { result, report } = await underLoad('rollback to running colour', () => deployOk({ ACTION: 'rollback' }));
     expect(await activeColour()).to.equal(original);
     expect(await servingColour()).to.equal(original);
-    expect(await running(`web_${other(original)}`), 'the colour rolled back from keeps running').to.equal(true);
-    expectSwitchRollback('to a colour still running (default)', figures, result, report, original);
+    expectNoFailure(report);
+    figures.push(`[deploy] rollback to a running colour: ${result.seconds.toFixed(1)} s`);
+    expect(result.seconds, 'rollback duration').to.be.below(10);
   });
 
-  it('replaces the colour that is not serving on the next deploy; STOP_PREVIOUS=true stops the previous one', async () => {
-    const serving = await activeColour();
-    const idle = other(serving);
-    expect(await running(`web_${idle}`), `${idle} runs out of the upstream`).to.equal(true);
-    const result = await flip({ STOP_PREVIOUS: 'true' });
-    expect(result.output).to.contain(`active ${serving} (web_${serving}), target ${idle}`);
-    expect(result.output).to.contain(`stopped ${serving} in`);
-    expect(await running(`web_${serving}`), 'STOP_PREVIOUS=true stopped it').to.equal(false);
-    expect(await running(`transactions_${serving}`), 'STOP_PREVIOUS=true stopped it').to.equal(false);
-  });
-
-  it('rolls back to a stopped colour (STOP_PREVIOUS=true) by booting it from its kept images (no build)', async () => {
+  it('rolls back to a stopped colour from its kept images (no build)', async () => {
     const active = await activeColour();
     expect(await running(`web_${other(active)}`), 'previous colour stopped').to.equal(false);
     const { result, report } = await underLoad('rollback to stopped colour', () => deployOk({ ACTION: 'rollback' }));
     expect(result.output).to.not.contain('building ');
-    expect(result.output).to.not.contain('still runs');
     expect(await activeColour()).to.equal(other(active));
     expectNoFailure(report);
-    figures.push(`[rollback] to a stopped colour (boot): ${result.seconds.toFixed(1)} s`);
+    figures.push(`[deploy] rollback to a stopped colour: ${result.seconds.toFixed(1)} s`);
   });
 
   it('refuses a rollback whose release is no longer on the host (exit 2, nothing touched)', async () => {

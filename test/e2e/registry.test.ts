@@ -288,7 +288,7 @@ http.Server.prototype.emit = function (event, ...args) {
 
     it('rolls back with IMAGE_TAG_PREVIOUS, pulling the first release again, with no failed request', async () => {
       const active = await view.activeColour();
-      // Untag the first release here (the containers still running it keep the layers): the rollback
+      // Untag the first release here (its stopped containers keep the layers): the rollback
       // must get the tag from the registry.
       for (const service of SERVICES) await docker('image', 'rm', '-f', ref(service, tags.first));
       const { result, report } = await underLoad('rollback to the first release', () =>

@@ -60,16 +60,6 @@ describe('scripts/deploy_blue_green_local.sh: bad input', () => {
     ['HEALTH_TIMEOUT=0', { TARGET: 'prod', HEALTH_TIMEOUT: '0' }, /HEALTH_TIMEOUT must be at least 1 second/],
     ['RUN_SMOKE other than true/false', { TARGET: 'prod', RUN_SMOKE: 'yes' }, /RUN_SMOKE must be true or false/],
     [
-      'STOP_PREVIOUS other than true/false',
-      { TARGET: 'prod', STOP_PREVIOUS: 'no' },
-      /STOP_PREVIOUS must be true or false/,
-    ],
-    [
-      'STOP_OLD_COLOR (the former name) contradicting STOP_PREVIOUS',
-      { TARGET: 'prod', STOP_OLD_COLOR: 'true', STOP_PREVIOUS: 'false' },
-      /STOP_OLD_COLOR=true contradicts STOP_PREVIOUS=false .*give STOP_PREVIOUS only/,
-    ],
-    [
       'WEB_REPLICAS=0',
       { TARGET: 'prod', WEB_REPLICAS: '0' },
       /WEB_REPLICAS must be a whole number from 1 to 8, got '0'/,

@@ -158,34 +158,6 @@ export function expectNoFailure(report: LoadReport): void {
   ).to.equal(true);
 }
 
-/** Under this a rollback to a colour that still runs is a switch, not a boot (issue: 23 s cold). */
-export const SWITCH_ROLLBACK_SECONDS = 10;
-
-/**
- * A rollback to a colour that still runs, measured under the load client: its duration and the
- * requests that failed meanwhile, printed (one figure line) then asserted: under
- * SWITCH_ROLLBACK_SECONDS, 0 failed, and done as a switch (no container started).
- */
-export function expectSwitchRollback(
-  label: string,
-  figures: string[],
-  result: DeployResult,
-  report: LoadReport,
-  colour: Colour,
-): void {
-  const failed = report.badResponses + report.connectionErrors;
-  const line =
-    `[rollback] ${label}: ${result.seconds.toFixed(1)} s, ${failed} failed of ${report.requests} requests ` +
-    `under load (${report.resent} GETs resent after a keep-alive close)`;
-  console.log(`      ${line}`);
-  figures.push(line);
-  expect(result.output, 'the rollback switched to the colour still running').to.contain(`${colour} still runs `);
-  expect(result.output).to.not.contain('migrating the database');
-  expectNoFailure(report);
-  expect(failed, 'failed requests during the rollback').to.equal(0);
-  expect(result.seconds, 'rollback duration (s)').to.be.below(SWITCH_ROLLBACK_SECONDS);
-}
-
 /**
  * A PROD env file's variables with fresh secrets. Test-only hash cost: these suites check
  * flips, not password hashing; at the secure cost the load client's logins alone would take
