@@ -104,19 +104,15 @@ async function transfer(jar: CookieJar, to: string, amount: string, label: strin
 }
 
 /**
- * `count` transfers of 0.01-0.99 EUR from alice to the given users, 8 at a time (one session
- * each: a session holds one transfer form at a time); labels prefix-i.
+ * `count` transfers of 0.01-0.99 EUR from alice to the given users, one after the other in one
+ * session (a session holds one CSRF form at a time, and logins are rate-limited per user);
+ * labels prefix-i.
  */
 async function transfers(count: number, to: string[], prefix: string): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    const jar = await login(PROD_URL, 'alice', 'password123');
-    while (next < count) {
-      const i = next++;
-      await transfer(jar, to[i % to.length]!, `0.${String((i % 99) + 1).padStart(2, '0')}`, `${prefix}-${i}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  const jar = await login(PROD_URL, 'alice', 'password123');
+  for (let i = 0; i < count; i++) {
+    await transfer(jar, to[i % to.length]!, `0.${String((i % 99) + 1).padStart(2, '0')}`, `${prefix}-${i}`);
+  }
 }
 
 async function takeBackup(): Promise<{ file: string; ms: number; size: number }> {
