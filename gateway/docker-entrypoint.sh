@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Gateway entrypoint: make sure an upstream file exists, then run the command (nginx).
+# Gateway entrypoint: make sure an upstream file exists, write the public listener (plain HTTP or
+# HTTPS, gateway-listen-conf), then run the command (nginx).
 # GATEWAY_UPSTREAM_HOST (required on first start) is the web service to route to, e.g. `web` in
 # CI/UAT or `web_blue` in PROD; GATEWAY_UPSTREAM_COLOR defaults to the part after the last `_`
 # of the host (web_blue → blue), else to "default". An existing file (PROD's named volume after
@@ -15,7 +16,8 @@ if [[ ! -s /etc/nginx/upstream/active.conf ]]; then
   fi
   set-upstream --init "$host" "$colour" "${GATEWAY_UPSTREAM_PORT:-5000}"
 fi
-echo "gateway: upstream $(set-upstream --current)" >&2
+gateway-listen-conf
+echo "gateway: upstream $(set-upstream --current), $(head -1 /tmp/nginx/listen.conf)" >&2
 # The addresses nginx is about to resolve, for gateway-healthcheck's change detection.
 set-upstream --record
 exec "$@"

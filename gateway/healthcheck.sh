@@ -6,7 +6,7 @@
 #    itself, bracketed by a keep-alive drain like a deploy's flip (see gateway/nginx.conf): for
 #    one second every response says "Connection: close", so that no client sends a request on a
 #    keep-alive connection the old workers are closing.
-# 2. liveness: an HTTP request over bash's /dev/tcp to the gateway's own location (the upstream's
+# 2. liveness: an HTTP request over bash's /dev/tcp to the gateway's own location on 8081 (the upstream's
 #    health is the web service's own healthcheck).
 set -euo pipefail
 
@@ -41,7 +41,8 @@ fi
 # A healthcheck killed mid-drain (timeout) must not leave the flag behind.
 rm -f "$OWN_DRAIN_FLAG"
 
-exec 3<>/dev/tcp/127.0.0.1/8080
+# The internal listener: plain HTTP whether 8080 speaks HTTP or HTTPS.
+exec 3<>/dev/tcp/127.0.0.1/8081
 printf 'GET /_gateway_health HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
 read -r -t 2 status_line <&3
 [[ "$status_line" == "HTTP/1.1 200"* ]]

@@ -8,6 +8,8 @@
 #                              last served (restarted if stopped); with IMAGE_TAG_PREVIOUS, that
 #                              tag instead (UAT: only this form)
 #   MODE=build|image           build the images here, or pull them (default build)
+#   PLATFORM=compose|swarm     PROD on this host's engine (default), or on the Docker Swarm of
+#                              scripts/cluster.sh (scripts/lib/deploy_swarm.sh, docs/CLUSTER.md)
 #   IMAGE_NAME                 images <IMAGE_NAME>-{web,transactions,gateway}; default "bank" in
 #                              MODE=build, required in MODE=image (e.g. ghcr.io/owner/fintech-test)
 #   IMAGE_TAG                  default: the checked-out commit's SHA (what CI publishes)
@@ -33,6 +35,21 @@
 #   NODE_IMAGE, POSTGRES_IMAGE, NGINX_IMAGE   base images (MODE=build); default: the official
 #                              ones, or scripts/offline-base-images.sh's where Docker Hub is unreachable
 #   REGISTRY_USER/REGISTRY_PASSWORD   docker login (MODE=image) only when both are set
+#   GATEWAY_BIND_ADDRESS       host address of the gateway's port (default 127.0.0.1: this
+#                              machine only); DB_BIND_ADDRESS the same for the database's
+#   GATEWAY_TLS=on|off         HTTPS on the gateway's port; default off on loopback, on beyond
+#                              (off beyond loopback is refused). GATEWAY_TLS_CERT + GATEWAY_TLS_KEY:
+#                              your certificate; else one from a local CA made in
+#                              <BANK_STATE_DIR>/tls, for localhost and GATEWAY_TLS_NAMES
+#                              (scripts/gateway-tls.sh)
+#   PROD_DEMO_CUSTOMERS=true|false   PROD: the demo customers (password123); default true on
+#                              loopback, refused beyond it. PROD's admin gets a random password
+#                              kept in <BANK_STATE_DIR>/prod-admin-password (scripts/lib/prod_users.sh)
+#   VERIFY_IMAGES=github|digests|none  MODE=image: each pulled image's digest is verified before
+#                              any container starts, else refused (exit 2): github = its build
+#                              provenance attestation (`gh attestation verify`, VERIFY_REPO,
+#                              default on GitHub Actions), digests = the digest the build recorded
+#                              in IMAGE_DIGESTS_FILE (default when set), none = logged only
 #   DEPLOY_TEST_UPSTREAM_HOST  test only: host written into the gateway's upstream instead of
 #                              web_<colour> (the e2e tests use a name nginx cannot resolve to prove
 #                              that `nginx -t` refuses a broken config)
@@ -70,6 +87,14 @@ source "$ROOT_DIR/scripts/lib/deploy_common.sh"
 source "$ROOT_DIR/scripts/lib/deploy_uat.sh"
 # shellcheck source=scripts/lib/deploy_prod.sh
 source "$ROOT_DIR/scripts/lib/deploy_prod.sh"
+# shellcheck source=scripts/gateway-tls.sh
+source "$ROOT_DIR/scripts/gateway-tls.sh"
+# shellcheck source=scripts/lib/prod_users.sh
+source "$ROOT_DIR/scripts/lib/prod_users.sh"
+# shellcheck source=scripts/lib/deploy_backup.sh
+source "$ROOT_DIR/scripts/lib/deploy_backup.sh"
+# shellcheck source=scripts/lib/deploy_swarm.sh
+source "$ROOT_DIR/scripts/lib/deploy_swarm.sh"
 
 DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
 # Seconds of "Connection: close" before the reload, and public answers required from the new colour.
@@ -78,14 +103,22 @@ CONFIRM_COUNT="${CONFIRM_COUNT:-5}"
 CONFIRM_TIMEOUT="${CONFIRM_TIMEOUT:-10}"
 
 deploy_params_resolve "$ROOT_DIR"
+gateway_tls_resolve
+prod_users_resolve
+# A deploy to a cluster that is not up stops here, before anything is written.
+if [[ "$PLATFORM" == swarm ]]; then swarm_require_cluster; fi
 START_MS="$(now_ms)"
 acquire_lock
 cd "$ROOT_DIR"
 compose_detect || exit 1
 use_env_file
+gateway_tls_prepare "$TARGET"
+PROD_URL="$(gateway_url 5002)" UAT_URL="$(gateway_url 5001)"
+log "exposure: gateway on $GATEWAY_BIND_ADDRESS, ${PROD_URL%%:*}${SEED_DEMO_CUSTOMERS:+, demo customers: $SEED_DEMO_CUSTOMERS}"
 log "$ACTION $TARGET: MODE=$MODE release $(release_image "$IMAGE_NAME" "${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}" '*') RUN_SMOKE=$RUN_SMOKE state $(state_dir)"
 
-case "$TARGET" in
-  uat) uat_main ;;
-  prod) prod_main ;;
+case "$PLATFORM:$TARGET" in
+  compose:uat) uat_main ;;
+  compose:prod) prod_main ;;
+  swarm:prod) swarm_main ;;
 esac

@@ -8,6 +8,7 @@
 #   TARGET=uat|prod [ACTION=deploy|rollback] [INPUT_MODE=build|image] [INPUT_IMAGE_NAME=...]
 #   [INPUT_IMAGE_TAG=...] [INPUT_IMAGE_TAG_PREVIOUS=...] [INPUT_RUN_SMOKE=true|false]
 #   [INPUT_PRUNE_UAT=true|false] [INPUT_WEB_REPLICAS=1-8] [INPUT_TRANSACTIONS_REPLICAS=1-8]
+#   [INPUT_PLATFORM=compose|swarm]
 #   scripts/ci/cd-params.sh
 # Replicas (containers per service and colour) apply to PROD; UAT runs 1 and refuses more. An
 # empty PROD count stays empty in $GITHUB_ENV: this step may run on GitHub's runner, where PROD
@@ -37,7 +38,8 @@ RUN_SMOKE="${INPUT_RUN_SMOKE:-}"
 PRUNE_UAT="${INPUT_PRUNE_UAT:-}"
 WEB_REPLICAS="${INPUT_WEB_REPLICAS:-}"
 TRANSACTIONS_REPLICAS="${INPUT_TRANSACTIONS_REPLICAS:-}"
+PLATFORM="${INPUT_PLATFORM:-}"
 
 deploy_params_resolve "$PWD"
 if [[ -n "${GITHUB_ENV:-}" ]]; then deploy_params_print >>"$GITHUB_ENV"; else deploy_params_print; fi
-echo "cd-params: $ACTION $TARGET, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2
+echo "cd-params: $ACTION $TARGET, PLATFORM=$PLATFORM, MODE=$MODE, release $IMAGE_NAME-*:${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}, RUN_SMOKE=$RUN_SMOKE, replicas web ${WEB_REPLICAS:-as PROD runs now} transactions ${TRANSACTIONS_REPLICAS:-as PROD runs now}" >&2

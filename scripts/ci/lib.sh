@@ -30,8 +30,8 @@ use_base_images() {
     echo "base images: NODE_IMAGE=${NODE_IMAGE} (from the environment)" >&2
     return 0
   fi
-  if image_available node:24-bookworm-slim; then
-    echo "base images: the official ones (node:24-bookworm-slim, ...)" >&2
+  if image_available node:24-bookworm-slim@sha256:235600a8101ab264e117b1768e925532262668dc9b581ef1dd7d96ced463b8e7; then
+    echo "base images: the official ones (node:24-bookworm-slim@sha256:235600a8101ab264e117b1768e925532262668dc9b581ef1dd7d96ced463b8e7, ...)" >&2
     return 0
   fi
   echo "base images: Docker Hub unreachable, building them from Debian and npm packages" >&2

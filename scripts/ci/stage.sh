@@ -12,14 +12,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # name|what it does (the list printed on a bad name, in pipeline order)
 STAGES=(
   "install|npm ci (exactly package-lock.json)"
-  "lint|ESLint, Prettier, k6 types and k6 0.51 syntax, then actionlint, SHA pins, yamllint, shellcheck"
+  "lint|ESLint, Prettier, k6 types and k6 0.51 syntax, then actionlint, SHA pins, yamllint, shellcheck, base image pins"
   "typecheck|tsc --noEmit on the whole repository"
   "test|npm test: unit + integration tiers on SQLite and PostgreSQL 16, coverage -> reports/junit-test.xml"
   "unit|npm run test:unit alone -> reports/junit-unit.xml"
   "integration|npm run test:integration alone -> reports/junit-integration.xml"
   "audit|npm audit -> reports/npm-audit.json (findings do not fail it)"
   "sast|ESLint security rules -> reports/eslint-security.sarif (findings do not fail it)"
+  "signatures|npm audit signatures: registry signatures + provenance of every package -> reports/npm-signatures.txt"
+  "licences|production dependencies' licences vs scripts/ci/licences-allowed.json -> reports/licences.json"
+  "secrets|secretlint (recommended preset) on the working tree and the git history of HEAD -> reports/secrets.json"
   "images|engine + Compose found, base images, build bank-{web,transactions,gateway}:ci"
+  "sbom|CycloneDX SBOMs of the npm tree and of the three CI images, schema-validated -> reports/sbom-*.cdx.json"
   "stack-up|start the CI stack (compose -p bank-ci), wait for http://localhost:5000/health"
   "integration-live|npm run test:integration with BASE_URL=http://localhost:5000 -> reports/junit-integration.xml"
   "trivy|Trivy scan of the three CI images -> reports/trivy-*.sarif"
@@ -28,6 +32,7 @@ STAGES=(
   "k6-load|k6 load -> k6/k6-summary-load.json + k6/k6-report-load.html"
   "stack-down|remove the CI stack and its volumes"
   "e2e|Docker tier: CI, UAT and PROD stacks, blue/green under load, rollback -> reports/junit-e2e.xml"
+  "cluster|three-node Docker Swarm (scripts/cluster.sh): PROD deploy, flips, drain, node loss under load -> reports/junit-cluster.xml"
   "browser|npm run test:browser (Chromium driven by playwright-core)"
 )
 
@@ -50,14 +55,18 @@ has_npm_script() {
 run_stage() {
   case "$1" in
     install) npm ci --no-audit --no-fund ;;
-    lint) npm run lint && scripts/ci/lint-workflows.sh ;;
+    lint) npm run lint && scripts/ci/lint-workflows.sh && scripts/ci/base-images.sh check ;;
     typecheck) npm run typecheck ;;
     test) MOCHA_FILE=reports/junit-test.xml npm test ;;
     unit) MOCHA_FILE=reports/junit-unit.xml npm run test:unit ;;
     integration) MOCHA_FILE=reports/junit-integration.xml npm run test:integration ;;
     audit) scripts/ci/npm-audit.sh ;;
     sast) scripts/ci/sast.sh ;;
+    signatures) scripts/ci/signatures.sh ;;
+    licences) scripts/ci/tools.sh scan && node scripts/ci/licences.mjs ;;
+    secrets) scripts/ci/tools.sh scan && node scripts/ci/secrets.mjs ;;
     images) scripts/ci/build-images.sh ;;
+    sbom) scripts/ci/sbom.sh ;;
     stack-up) scripts/ci/stack-up.sh ;;
     integration-live)
       BASE_URL="${BASE_URL:-http://localhost:5000}" MOCHA_FILE=reports/junit-integration.xml \
@@ -69,6 +78,7 @@ run_stage() {
     k6-load) scripts/ci/k6-load.sh ;;
     stack-down) scripts/ci/stack-down.sh ;;
     e2e) MOCHA_FILE=reports/junit-e2e.xml scripts/e2e.sh ;;
+    cluster) MOCHA_FILE=reports/junit-cluster.xml scripts/ci/cluster-tests.sh ;;
     browser)
       if ! has_npm_script test:browser; then
         echo "stage browser: package.json has no test:browser script, so there is no browser tier to run" >&2

@@ -60,8 +60,9 @@ registry_login() {
 # A release is an image name and a tag: <name>-<service>:<tag> for web, transactions, gateway.
 release_image() { printf '%s-%s:%s' "$1" "$3" "$2"; }
 
-# Pulls a release's images (MODE=image). A tag the registry does not have is refused (exit 2)
-# before anything runs differently.
+# Pulls a release's images (MODE=image) and verifies each one's digest (verify_pulled_image). A
+# tag the registry does not have, or an image that fails verification, is refused (exit 2, one
+# line) before anything runs differently.
 pull_release() {
   local name="$1" tag="$2" service ref error
   shift 2
@@ -72,7 +73,52 @@ pull_release() {
     if ! error="$(docker pull -q "$ref" 2>&1 >/dev/null)"; then
       refuse "cannot pull $ref: $(printf '%s' "$error" | tail -n 1); nothing was changed"
     fi
+    verify_pulled_image "$ref"
   done
+}
+
+# What a pulled image is checked against, before any container starts (VERIFY_IMAGES):
+#   github   `gh attestation verify oci://<name>@<digest> --repo <VERIFY_REPO>`: a build provenance
+#            attestation of that exact digest, signed by GitHub for a workflow of that repository
+#            (default on GitHub Actions; VERIFY_REPO defaults to GITHUB_REPOSITORY; gh reads GH_TOKEN)
+#   digests  the digest recorded for that image by the build that pushed it (IMAGE_DIGESTS_FILE,
+#            written by scripts/ci/cd-publish-images.sh): where GitHub's OIDC does not exist
+#            (default when IMAGE_DIGESTS_FILE is set)
+#   none     not verified, said in the log (default otherwise)
+verify_pulled_image() {
+  local ref="$1" repo="${1%:*}" digest mode expected output
+  mode="${VERIFY_IMAGES:-}"
+  if [[ -z "$mode" ]]; then
+    mode=none
+    [[ -z "${IMAGE_DIGESTS_FILE:-}" ]] || mode=digests
+    [[ "${GITHUB_ACTIONS:-}" != true ]] || mode=github
+  fi
+  digest="$(docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$ref" 2>/dev/null |
+    grep -m1 "^$repo@sha256:" || true)"
+  case "$mode" in
+    github)
+      [[ -n "$digest" ]] || refuse "$ref has no registry digest to verify; nothing was changed"
+      command -v gh >/dev/null 2>&1 ||
+        refuse "gh (GitHub CLI) is not installed: cannot verify the attestation of $digest; nothing was changed"
+      local owner_repo="${VERIFY_REPO:-${GITHUB_REPOSITORY:-}}"
+      [[ -n "$owner_repo" ]] || refuse "VERIFY_REPO (owner/repo) is required to verify $digest; nothing was changed"
+      if ! output="$(gh attestation verify "oci://$digest" --repo "$owner_repo" 2>&1)"; then
+        refuse "$digest has no valid build provenance attestation from $owner_repo ($(printf '%s' "$output" | grep -v '^$' | tail -n 1)); nothing was changed"
+      fi
+      log "verified: $digest has a build provenance attestation signed for $owner_repo"
+      ;;
+    digests)
+      [[ -f "${IMAGE_DIGESTS_FILE:-}" ]] ||
+        refuse "IMAGE_DIGESTS_FILE '${IMAGE_DIGESTS_FILE:-}' does not exist; nothing was changed"
+      expected="$(awk -v ref="$ref" '$1 == ref { print $2; exit }' "$IMAGE_DIGESTS_FILE")"
+      [[ -n "$expected" ]] || refuse "$ref is not in $IMAGE_DIGESTS_FILE (not recorded by a build); nothing was changed"
+      [[ "$digest" == "$expected" ]] ||
+        refuse "$ref is ${digest:-without a registry digest}, but the build recorded $expected; nothing was changed"
+      log "verified: $ref is $digest, as recorded by the build in $IMAGE_DIGESTS_FILE"
+      ;;
+    none) log "not verified: $ref is ${digest:-without a registry digest} (VERIFY_IMAGES=none)" ;;
+    *) refuse "VERIFY_IMAGES must be github, digests or none, got '$mode'" ;;
+  esac
 }
 
 # A release that must already be on this host (a rollback in MODE=build).

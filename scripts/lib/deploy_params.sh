@@ -6,6 +6,8 @@
 #   TARGET=uat|prod            default uat
 #   ACTION=deploy|rollback     default deploy
 #   MODE=build|image           default build
+#   PLATFORM=compose|swarm     PROD on this host's Docker engine (Compose, default) or on a Docker
+#                              Swarm (scripts/cluster.sh's cluster; scripts/lib/deploy_swarm.sh)
 #   IMAGE_NAME                 image prefix: <IMAGE_NAME>-web, -transactions, -gateway.
 #                              MODE=build: default "bank" (local images); MODE=image: required,
 #                              e.g. ghcr.io/<owner>/<repo> (what CI publishes)
@@ -110,6 +112,7 @@ deploy_params_resolve() {
   TARGET="${TARGET:-uat}"
   ACTION="${ACTION:-deploy}"
   MODE="${MODE:-build}"
+  PLATFORM="${PLATFORM:-compose}"
   RUN_SMOKE="${RUN_SMOKE:-true}"
   PRUNE_UAT="${PRUNE_UAT:-false}"
   STOP_OLD_COLOR="${STOP_OLD_COLOR:-true}"
@@ -122,6 +125,9 @@ deploy_params_resolve() {
 
   case "$TARGET" in uat | prod) ;; *) deploy_params_refuse "unknown TARGET '$TARGET' (expected uat or prod)" ;; esac
   case "$MODE" in build | image) ;; *) deploy_params_refuse "unknown MODE '$MODE' (expected build or image)" ;; esac
+  case "$PLATFORM" in compose | swarm) ;; *) deploy_params_refuse "unknown PLATFORM '$PLATFORM' (expected compose or swarm)" ;; esac
+  [[ "$PLATFORM" == compose || "$TARGET" == prod ]] ||
+    deploy_params_refuse "PLATFORM=$PLATFORM deploys TARGET=prod only (UAT runs on Compose)"
   case "$ACTION" in deploy | rollback) ;; *) deploy_params_refuse "unknown ACTION '$ACTION' (expected deploy or rollback)" ;; esac
   local flag
   for flag in RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR; do deploy_params_flag "$flag"; done
@@ -145,7 +151,8 @@ deploy_params_resolve() {
   for tag in IMAGE_TAG IMAGE_TAG_PREVIOUS; do
     [[ -z "${!tag}" || "${!tag}" =~ $DEPLOY_TAG_RE ]] || deploy_params_refuse "$tag '${!tag}' is not a valid image tag"
   done
-  if [[ "$ACTION" == rollback && "$MODE" == image && -z "$IMAGE_TAG_PREVIOUS" ]]; then
+  # On the swarm a rollback is a switch back to the other colour, still running its release.
+  if [[ "$ACTION" == rollback && "$MODE" == image && -z "$IMAGE_TAG_PREVIOUS" && "$PLATFORM" != swarm ]]; then
     deploy_params_refuse "a rollback in MODE=image needs IMAGE_TAG_PREVIOUS (the tag to redeploy)"
   fi
   if [[ "$ACTION" == rollback && "$TARGET" == uat && -z "$IMAGE_TAG_PREVIOUS" ]]; then
@@ -153,7 +160,7 @@ deploy_params_resolve() {
   fi
   [[ -z "${DEPLOY_TEST_UPSTREAM_HOST:-}" || "$TARGET" == prod ]] ||
     deploy_params_refuse "DEPLOY_TEST_UPSTREAM_HOST only applies to TARGET=prod"
-  export TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
+  export TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS
 }
 
@@ -161,7 +168,7 @@ deploy_params_resolve() {
 # empty: the deploy step resolves it on the host (deploy_params_keep_replicas).
 deploy_params_print() {
   local key
-  for key in TARGET ACTION MODE IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
+  for key in TARGET ACTION MODE PLATFORM IMAGE_NAME IMAGE_TAG IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
     HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS WEB_REPLICAS TRANSACTIONS_REPLICAS; do
     printf '%s=%s\n' "$key" "${!key}"
   done

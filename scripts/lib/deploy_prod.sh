@@ -14,7 +14,8 @@
 
 readonly PROD_PROJECT="bank-prod"
 readonly PROD_FILE="compose/docker-compose.prod.yml"
-readonly PROD_URL="http://localhost:5002"
+# https://localhost:5002 with GATEWAY_TLS=on (set by the deploy script: scripts/gateway-tls.sh).
+PROD_URL="http://localhost:5002"
 readonly DRAIN_FLAG="/etc/nginx/upstream/draining"
 
 pc() { compose -p "$PROD_PROJECT" -f "$ROOT_DIR/$PROD_FILE" "$@"; }
@@ -166,7 +167,8 @@ migrate_release() {
     return 0
   fi
   log "migrating the database with $image"
-  pr "$name" "$tag" run --rm --no-deps -T migrate >&2
+  # admin's password on the job's stdin (scripts/lib/prod_users.sh).
+  prod_users_migrate pr "$name" "$tag" run --rm --no-deps -T migrate
 }
 
 # Starts `colour` on a release: the database if it is not running, the release's migrate job,
@@ -181,9 +183,10 @@ start_colour() {
     log "$colour already runs $tag"
     return 0
   fi
-  if [[ -z "$(cid db)" ]]; then
+  if ! prod_database_running; then
     pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
   fi
+  prod_backup_before_migrations "$tag"
   migrate_release "$name" "$tag" || die "the migrate job of $tag failed; nothing else was started"
   pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans \
     --scale "transactions_$colour=$TRANSACTIONS_REPLICAS" "transactions_$colour" >&2 ||
@@ -330,6 +333,8 @@ prod_cold_start() {
     stop_colour "$colour"
     die "$colour never became ready"
   }
+  gateway_tls_install pr "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
+    die "the certificate could not be installed in the gateway's volume"
   pr "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start"
   local failure=""
   if ! "$ROOT_DIR/scripts/wait_for_http.sh" "$PROD_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null; then
@@ -377,6 +382,10 @@ prod_main() {
     source=local
   fi
   log "PROD $ACTION: active $active ($active_host), target $target with $(release_image "$name" "$tag" web)"
+  if [[ "$ACTION" == rollback ]]; then
+    local undone
+    read -r _ undone < <(state_release_of "$active") && prod_backup_name_for_rollback "$undone"
+  fi
   resolve_replicas "$active"
 
   # 3. The release's images first (nothing changes if they cannot be had), then the target.
@@ -391,6 +400,10 @@ prod_main() {
     die "$target did not become ready; $active keeps serving"
   fi
   log "$target ready $(elapsed_s "$START_MS")s after the deploy started"
+
+  # The gateway's certificate (read at the reload below) and, if GATEWAY_BIND_ADDRESS or
+  # GATEWAY_TLS changed, the gateway itself (scripts/gateway-tls.sh).
+  gateway_expose_prod "$active" "$name" "$tag" "$source"
 
   # 5. Atomic upstream rewrite, nginx -t, reload (set-upstream restores the old file on failure).
   local flip_ms

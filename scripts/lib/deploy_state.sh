@@ -72,11 +72,12 @@ state_env_ensure() {
   echo "state: created $file with fresh secrets (mode 0600); later deploys reuse it" >&2
 }
 
-# Replaces KEY=value in an env file by KEY=new value, atomically, keeping mode 0600.
+# Replaces KEY=value in an env file by KEY=new value, atomically, keeping mode 0600. The value
+# reaches awk through its environment, not its arguments: `ps` shows arguments to every user.
 state_env_set() {
   local file="$1" key="$2" value="$3" tmp
   tmp="$(mktemp "$file.XXXXXX")"
-  awk -v key="$key" -v value="$value" -F= '$1 == key { print key "=" value; next } { print }' "$file" >"$tmp"
+  ENV_KEY="$key" ENV_VALUE="$value" awk -F= '$1 == ENVIRON["ENV_KEY"] { print ENVIRON["ENV_KEY"] "=" ENVIRON["ENV_VALUE"]; next } { print }' "$file" >"$tmp"
   chmod 600 "$tmp"
   mv -f "$tmp" "$file"
 }
@@ -113,8 +114,13 @@ state_rotate_db_password() {
   user="$(sed -n 's/^POSTGRES_USER=//p' "$file")"
   old="$(sed -n 's/^POSTGRES_PASSWORD=//p' "$file")"
   url="$(sed -n 's/^DATABASE_URL=//p' "$file")"
-  docker exec -e PGPASSWORD="$old" "$db" psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$user" -d postgres \
-    -c "ALTER ROLE \"$user\" PASSWORD '$secret'" >&2 || {
+  # Both passwords on psql's stdin, never on a command line (`ps` shows those to every local
+  # user): the old one as the first line, read by the shell in the container into PGPASSWORD
+  # (its environment, not its arguments), then the statement that psql reads as its script.
+  # shellcheck disable=SC2016 # expanded by the bash inside the database container
+  printf '%s\nALTER ROLE "%s" PASSWORD '"'"'%s'"'"';\n' "$old" "$user" "$secret" |
+    docker exec -i "$db" bash -c 'IFS= read -r PGPASSWORD && export PGPASSWORD &&
+      exec psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$1" -d postgres' rotate-password "$user" >&2 || {
     echo "state: ALTER ROLE failed; $file left unchanged" >&2
     return 1
   }

@@ -4,7 +4,8 @@
 # watched so that a container that exits or restarts fails the deploy within seconds.
 
 readonly UAT_PROJECT="bank-uat"
-readonly UAT_URL="http://localhost:5001"
+# https://localhost:5001 with GATEWAY_TLS=on (set by the deploy script: scripts/gateway-tls.sh).
+UAT_URL="http://localhost:5001"
 
 uc() { compose -p "$UAT_PROJECT" -f "$ROOT_DIR/compose/docker-compose.uat.yml" "$@"; }
 
@@ -52,6 +53,8 @@ uat_main() {
     log "building UAT images $(release_image "$IMAGE_NAME" "$tag" '{web,transactions,gateway}')"
     uc build >&2 || die "image build failed"
   fi
+  gateway_tls_install uc run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
+    die "the certificate could not be installed in the gateway's volume"
   note_restart_counts "$UAT_PROJECT" transactions web gateway
   uat_up
   if ! "$ROOT_DIR/scripts/wait_for_http.sh" "$UAT_URL/health" "$HEALTH_TIMEOUT" 1 >&2; then

@@ -39,20 +39,27 @@ for (const [stack, dbPort, gatewayPort] of [
   describe(`compose/docker-compose.${stack}.yml: published addresses`, function () {
     const file = `compose/docker-compose.${stack}.yml`;
 
-    it('publishes the database on 127.0.0.1 only and the gateway on every interface by default', function () {
+    it('publishes the database and the gateway on 127.0.0.1 only by default', function () {
       const ports = publishedPorts(file, {});
       expect(ports.db).to.deep.equal([`127.0.0.1:${dbPort}`]);
-      expect(ports.gateway).to.deep.equal([`0.0.0.0:${gatewayPort}`]);
+      expect(ports.gateway).to.deep.equal([`127.0.0.1:${gatewayPort}`]);
       expect(Object.keys(ports).sort(), 'only the database and the gateway publish ports').to.deep.equal([
         'db',
         'gateway',
       ]);
     });
 
-    it('widens the database with DB_BIND_ADDRESS and narrows the gateway with GATEWAY_BIND_ADDRESS', function () {
-      const ports = publishedPorts(file, { DB_BIND_ADDRESS: '0.0.0.0', GATEWAY_BIND_ADDRESS: '127.0.0.1' });
+    it('widens the database with DB_BIND_ADDRESS and the gateway with GATEWAY_BIND_ADDRESS', function () {
+      const ports = publishedPorts(file, { DB_BIND_ADDRESS: '0.0.0.0', GATEWAY_BIND_ADDRESS: '192.168.1.20' });
       expect(ports.db).to.deep.equal([`0.0.0.0:${dbPort}`]);
-      expect(ports.gateway).to.deep.equal([`127.0.0.1:${gatewayPort}`]);
+      expect(ports.gateway).to.deep.equal([`192.168.1.20:${gatewayPort}`]);
     });
   });
 }
+
+describe('compose/docker-compose.ci.yml: published addresses', function () {
+  it('publishes the CI gateway on 127.0.0.1 only, whatever GATEWAY_BIND_ADDRESS says (its secrets are public)', function () {
+    const ports = publishedPorts('compose/docker-compose.ci.yml', { GATEWAY_BIND_ADDRESS: '0.0.0.0' });
+    expect(ports).to.deep.equal({ gateway: ['127.0.0.1:5000'] });
+  });
+});

@@ -6,13 +6,17 @@
  * broken builds derived from the first: one whose web service dies at start, one whose web
  * service dies 3 s after it first serves a request through the gateway.
  *
+ * Each pulled image is checked against the digest its build recorded (VERIFY_IMAGES=digests,
+ * IMAGE_DIGESTS_FILE: what cd-publish-images.sh writes; GitHub attestations need GitHub's OIDC),
+ * and a tag re-pushed with other content is refused before anything changes.
+ *
  * UAT and PROD are deployed with MODE=image only (every image pulled from the registry, nothing
  * built), PROD under the continuous load client: a flip, a rollback with IMAGE_TAG_PREVIOUS, a
  * tag the registry does not have, a failed deploy then a rollback to the last good release, a
  * check that fails after the switch (switch back, exit 1), and that same failure when switching
  * back is impossible (exit 4).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -37,6 +41,8 @@ const SERVICES = ['web', 'transactions', 'gateway'] as const;
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'bank-e2e-registry-'));
 const stateDir = path.join(scratch, 'state');
+// "<image>:<tag> <image>@sha256:<digest>" per pushed image: what the deploys verify pulls against.
+const digestsFile = path.join(scratch, 'published-images.txt');
 const prodEnv = new TempEnvFile(prodTestEnv());
 const prod = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: prodEnv.path }, [
   'blue',
@@ -50,6 +56,7 @@ const uat = new ComposeStack('bank-uat', 'compose/docker-compose.uat.yml', {
 const view = new ProdView(prod);
 const figures: string[] = [];
 const tags = { first: '', second: '', diesAtStart: 'dies-at-start', diesWhenServed: 'dies-when-served' };
+const TAMPERED = 'tampered';
 
 const ref = (service: string, tag: string) => `${IMAGE_NAME}-${service}:${tag}`;
 
@@ -66,8 +73,26 @@ async function pushBrokenRelease(tag: string, dockerfileTail: string, files: Rec
   for (const service of ['transactions', 'gateway']) await docker('tag', ref(service, tags.first), ref(service, tag));
 }
 
+/** Records the registry digest of an image pushed under `tag`, as the publishing build does. */
+async function record(service: string, tag: string): Promise<string> {
+  const digests = await docker(
+    'image',
+    'inspect',
+    '-f',
+    '{{range .RepoDigests}}{{println .}}{{end}}',
+    ref(service, tag),
+  );
+  const digest = digests.split('\n').find((d) => d.startsWith(`${IMAGE_NAME}-${service}@sha256:`));
+  if (!digest) throw new Error(`no registry digest for ${ref(service, tag)}:\n${digests}`);
+  appendFileSync(digestsFile, `${ref(service, tag)} ${digest}\n`);
+  return digest;
+}
+
 async function push(tag: string): Promise<void> {
-  for (const service of SERVICES) await docker('push', ref(service, tag));
+  for (const service of SERVICES) {
+    await docker('push', ref(service, tag));
+    await record(service, tag);
+  }
 }
 
 /** Off this host, so that the deploys must pull it. */
@@ -76,7 +101,14 @@ async function forget(tag: string): Promise<void> {
 }
 
 function deploy(env: Record<string, string>, onOutput?: (text: string) => void): Promise<DeployResult> {
-  const base = { BANK_STATE_DIR: stateDir, MODE: 'image', IMAGE_NAME, RUN_SMOKE: 'false' };
+  const base = {
+    BANK_STATE_DIR: stateDir,
+    MODE: 'image',
+    IMAGE_NAME,
+    RUN_SMOKE: 'false',
+    VERIFY_IMAGES: 'digests',
+    IMAGE_DIGESTS_FILE: digestsFile,
+  };
   return runDeploy(base, env, { onOutput });
 }
 
@@ -111,11 +143,15 @@ describe('MODE=image from a real registry (127.0.0.1:5005)', function () {
 
     // Two releases published as CI publishes them (same script, same names): this commit
     // (also as version v1.0.0), and a commit on top of it that changes what the web service serves.
-    const publish = (checkout: string, tagList: string) =>
-      runOk('bash', [path.join(checkout, 'scripts/ci/cd-publish-images.sh')], {
-        env: { IMAGE_NAME, TAGS: tagList },
+    let published = 0;
+    const publish = async (checkout: string, tagList: string) => {
+      const file = path.join(scratch, `digests-${(published += 1)}.txt`);
+      await runOk('bash', [path.join(checkout, 'scripts/ci/cd-publish-images.sh')], {
+        env: { IMAGE_NAME, TAGS: tagList, DIGESTS_FILE: file },
         timeoutMs: 1_200_000,
       });
+      appendFileSync(digestsFile, readFileSync(file, 'utf8'));
+    };
     tags.first = git(ROOT, 'rev-parse', 'HEAD');
     let started = Date.now();
     await publish(ROOT, `${tags.first} v1.0.0`);
@@ -150,7 +186,13 @@ http.Server.prototype.emit = function (event, ...args) {
       },
     );
     for (const tag of [tags.diesAtStart, tags.diesWhenServed]) await push(tag);
-    for (const tag of [...Object.values(tags), 'v1.0.0']) await forget(tag);
+    // A tag whose recorded web digest is the first release's, then re-pushed with the second
+    // release's web image: the registry now serves content that no build recorded for that tag.
+    for (const service of SERVICES) await docker('tag', ref(service, tags.first), ref(service, TAMPERED));
+    await push(TAMPERED);
+    await docker('tag', ref('web', tags.second), ref('web', TAMPERED));
+    await docker('push', ref('web', TAMPERED));
+    for (const tag of [...Object.values(tags), 'v1.0.0', TAMPERED]) await forget(tag);
   });
 
   after(async function () {
@@ -173,6 +215,10 @@ http.Server.prototype.emit = function (event, ...args) {
     it('deploys the second release, pulled from the registry', async () => {
       const result = await deployOk({ TARGET: 'uat', IMAGE_TAG: tags.second });
       expectPulled(result, tags.second, SERVICES);
+      for (const service of SERVICES) {
+        expect(result.output).to.contain(`verified: ${ref(service, tags.second)} is ${IMAGE_NAME}-${service}@sha256:`);
+      }
+      expect(result.output).to.contain(`as recorded by the build in ${digestsFile}`);
       await waitForStatus(`${UAT_URL}/health`);
       expect(await uatWebImage()).to.equal(ref('web', tags.second));
       figures.push(`[uat] MODE=image deploy (cold): ${result.seconds.toFixed(1)} s`);
@@ -187,6 +233,24 @@ http.Server.prototype.emit = function (event, ...args) {
         /^deploy_blue_green_local: cannot pull 127\.0\.0\.1:5005\/fintech\/fintech-test-web:v9\.9\.9: .*nothing was changed$/,
       );
       expect(await uat.containerId('web')).to.equal(before);
+      expect((await http(`${UAT_URL}/health`)).status).to.equal(200);
+    });
+
+    it('refuses an image whose digest is not the one its build recorded: exit 2, one line, UAT untouched', async () => {
+      const before = await uat.containerId('web');
+      const recorded = readFileSync(digestsFile, 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith(`${ref('web', TAMPERED)} `))
+        ?.split(' ')[1];
+      const result = await deploy({ TARGET: 'uat', IMAGE_TAG: TAMPERED });
+      expect(result.code, result.output).to.equal(2);
+      const last = result.output.trim().split('\n').at(-1) ?? '';
+      expect(last).to.match(
+        /^deploy_blue_green_local: 127\.0\.0\.1:5005\/fintech\/fintech-test-web:tampered is \S+@sha256:[0-9a-f]{64}, but the build recorded /,
+      );
+      expect(last).to.contain(`but the build recorded ${recorded}; nothing was changed`);
+      expect(await uat.containerId('web')).to.equal(before);
+      expect(await uatWebImage()).to.equal(ref('web', tags.second));
       expect((await http(`${UAT_URL}/health`)).status).to.equal(200);
     });
 

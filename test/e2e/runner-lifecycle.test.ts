@@ -110,6 +110,7 @@ function secrets(target: string): { POSTGRES_PASSWORD: string; SECRET_KEY: strin
 
 async function countRows(port: number, password: string, sql: string, params: string[]): Promise<number> {
   const db = knex({
+    compileSqlOnError: false,
     client: 'pg',
     connection: { host: '127.0.0.1', port, user: 'bank', password, database: 'bankdb' },
   });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import knex from 'knex';
 import { ComposeStack, inspect, run, runOk, TempEnvFile } from './helpers/compose.js';
+import { hostListeners } from './helpers/listeners.js';
 import { header, http, waitForStatus } from './helpers/http.js';
 import { CookieJar, getPage, login, submitForm } from './helpers/login.js';
 
@@ -104,9 +105,17 @@ describe('Docker stacks (e2e)', function () {
       expect(entry).to.include({ request_id: requestId, upstream_color: 'ci', status: 200, method: 'GET' });
     });
 
-    it("answers 404 for the services' /metrics on the public port", async function () {
-      for (const pathname of ['/metrics', '/metrics/']) {
-        expect((await http(`${base}${pathname}`)).status, pathname).to.equal(404);
+    it('listens on 127.0.0.1:5000 only (ss -ltn of the host)', async function () {
+      expect(await hostListeners(5000)).to.deep.equal(['127.0.0.1:5000']);
+    });
+
+    it("answers 404 for the services' /metrics on the public port, in every spelling", async function () {
+      const spellings = ['/metrics', '/METRICS', '/Metrics/', '//metrics', '/./metrics', '/%6Detrics', '/metrics;x'];
+      for (const pathname of [...spellings, '/metrics?x', '/metrics/../metrics']) {
+        // curl --path-as-is: the path reaches the gateway as written, unnormalised.
+        const out = await runOk('curl', ['-sS', '--path-as-is', '-w', '\n%{http_code}', `${base}${pathname}`]);
+        expect(out.slice(out.lastIndexOf('\n') + 1), pathname).to.equal('404');
+        expect(out, pathname).to.not.contain('# TYPE');
       }
     });
 
@@ -163,6 +172,7 @@ describe('Docker stacks (e2e)', function () {
 
     async function query<T>(sql: string, params: string[] = []): Promise<T[]> {
       const db = knex({
+        compileSqlOnError: false,
         client: 'pg',
         connection: { host: '127.0.0.1', port: 5433, user: 'bank', password: dbPassword, database: 'bankdb' },
       });
@@ -201,6 +211,11 @@ describe('Docker stacks (e2e)', function () {
       expect(response.status).to.equal(200);
       expect(JSON.parse(response.body)).to.deep.equal({ status: 'ok' });
       await seesDashboard(base, 'alice');
+    });
+
+    it('publishes the gateway (5001) and the database (5433) on 127.0.0.1 only (ss -ltn of the host)', async function () {
+      expect(await hostListeners(5001)).to.deep.equal(['127.0.0.1:5001']);
+      expect(await hostListeners(5433)).to.deep.equal(['127.0.0.1:5433']);
     });
 
     it("answers 404 for the services' /metrics on 5001", async function () {

@@ -27,7 +27,19 @@ import { loadWebConfig, type WebConfig } from '#web/config.js';
 export const silentLogger = pino({ level: 'silent' });
 
 /** Test-only low scrypt cost: the parameters are exercised, the seconds are not needed. */
-export const TEST_ENV = { NODE_ENV: 'test', SCRYPT_LOG_N: '10', SCRYPT_R: '8', SCRYPT_P: '1', LOG_LEVEL: 'silent' };
+export const TEST_ENV = {
+  NODE_ENV: 'test',
+  SCRYPT_LOG_N: '10',
+  SCRYPT_R: '8',
+  SCRYPT_P: '1',
+  LOG_LEVEL: 'silent',
+  // Every test shares one client address: the write limits' own tests set them low (write-limits.test.ts).
+  REGISTER_MAX_PER_IP: '100000',
+  TRANSFER_MAX_PER_SESSION: '100000',
+  TRANSFER_MAX_PER_USER: '100000',
+  ACCOUNT_OPENING_MAX_PER_SESSION: '100000',
+  ACCOUNT_OPENING_MAX_PER_USER: '100000',
+};
 
 /** The migrate job, with a short retry (the databases of the tests are up). */
 export async function migrate(db: Knex): Promise<void> {

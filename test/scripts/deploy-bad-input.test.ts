@@ -76,6 +76,12 @@ describe('scripts/deploy_blue_green_local.sh: bad input', () => {
     ],
     ['replicas on UAT', { TARGET: 'uat', WEB_REPLICAS: '2' }, /WEB_REPLICAS=2: replicas apply to TARGET=prod only/],
     [
+      'an unknown PLATFORM',
+      { TARGET: 'prod', PLATFORM: 'k8s' },
+      /unknown PLATFORM 'k8s' \(expected compose or swarm\)/,
+    ],
+    ['UAT on the swarm', { TARGET: 'uat', PLATFORM: 'swarm' }, /PLATFORM=swarm deploys TARGET=prod only/],
+    [
       'an invalid image tag',
       { TARGET: 'prod', MODE: 'image', IMAGE_NAME: 'ghcr.io/o/bank', IMAGE_TAG: 'a b' },
       /not a valid image tag/,
@@ -92,4 +98,15 @@ describe('scripts/deploy_blue_green_local.sh: bad input', () => {
       expect(result.stateWritten, 'state directory written').to.equal(false);
     });
   }
+
+  it('stops a swarm deploy when the cluster is not up: one line, exit 1, the state untouched', async () => {
+    // The tripwire `docker` fails as an engine without the cluster's manager container would.
+    const result = await deploy({ TARGET: 'prod', PLATFORM: 'swarm' });
+    expect(result.code).to.equal(1);
+    expect(result.stderr.trim().split('\n')).to.have.length(1);
+    expect(result.stderr).to.match(
+      /the cluster is not up \(no swarm manager answers in container bank-node-1\); start it with scripts\/cluster.sh up/,
+    );
+    expect(result.stateWritten, 'state directory written').to.equal(false);
+  });
 });

@@ -34,4 +34,16 @@ describe('compose/zap-baseline.conf', function () {
     expect(skipped('http://localhost:5000/transfer')).to.equal(false);
     expect(skipped('http://localhost:5000/transactions/export')).to.equal(false);
   });
+
+  it('waives a cookie without Secure (10011) and a missing HSTS (10035) for plain HTTP only', function () {
+    for (const id of ['10011', '10035']) {
+      expect(rules.find((r) => r.id === id && r.level !== 'OUTOFSCOPE')?.level, id).to.equal('FAIL');
+      const outOfScope = rules.filter((r) => r.id === id && r.level === 'OUTOFSCOPE').map((r) => new RegExp(r.rest));
+      const waived = (url: string): boolean => outOfScope.some((regex) => regex.test(url));
+      expect(waived('http://localhost:5000/login'), id).to.equal(true);
+      expect(waived('http://localhost:5002/dashboard'), id).to.equal(true);
+      expect(waived('https://localhost:5002/login'), id).to.equal(false);
+      expect(waived('https://bank.example/login?next=http://x'), id).to.equal(false);
+    }
+  });
 });

@@ -4,6 +4,7 @@
  * transactions/src/config.ts) is built with. A bad or missing variable throws a ConfigError naming
  * it; server files print it and exit 1.
  */
+import { readFileSync } from 'node:fs';
 
 export type ServiceName = 'web' | 'transactions' | 'jobs';
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -40,6 +41,43 @@ export class ConfigError extends Error {
 export const DEV_SIGNING_SECRET = 'dev-signing-secret-change-me-dev-signing';
 export const DEFAULT_DATABASE_URL = 'sqlite:///./data/transactions.db';
 const MIN_SECRET_LENGTH = 32;
+
+/** The secrets a process may read from a file (Docker/Swarm secrets under /run/secrets). */
+export const SECRET_FILE_VARIABLES = ['DATABASE_URL', 'SECRET_KEY', 'SERVICE_SIGNING_SECRET'] as const;
+
+/**
+ * The environment with each secret given as NAME_FILE (a path, e.g. /run/secrets/bank_secret_key
+ * in the Swarm stack) replaced by NAME and the file's content, so that the secret never sits in
+ * the service's spec or `docker inspect`. Giving both NAME and NAME_FILE, or a file that cannot be
+ * read or is empty, throws a ConfigError naming NAME_FILE.
+ */
+export function withSecretFiles(env: Env, read: (path: string) => string = readSecretFile): Env {
+  const resolved: Env = { ...env };
+  for (const name of SECRET_FILE_VARIABLES) {
+    const file = raw(env, `${name}_FILE`);
+    if (file === undefined) continue;
+    if (raw(env, name) !== undefined)
+      throw new ConfigError(`${name}_FILE`, `and ${name} are both set; give one of them`);
+    let value: string;
+    try {
+      value = read(file).trim();
+    } catch (err) {
+      throw new ConfigError(
+        `${name}_FILE`,
+        `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`,
+      );
+    }
+    if (value === '') throw new ConfigError(`${name}_FILE`, `names an empty file (${file})`);
+    resolved[name] = value;
+    delete resolved[`${name}_FILE`];
+  }
+  return resolved;
+}
+
+function readSecretFile(path: string): string {
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- the path is the operator's NAME_FILE setting
+  return readFileSync(path, 'utf8');
+}
 
 export function raw(env: Env, name: string): string | undefined {
   const value = env[name];

@@ -51,12 +51,20 @@ function runPragmas(conn: SqliteConnection, pragmas: string[], done: (err: Error
   conn.run(first, (err) => (err ? done(err, conn) : runPragmas(conn, rest, done)));
 }
 
+/**
+ * Knex copies the bound values into the message of a failed query by default: a session id, a
+ * password hash or a typed username would then reach the logs with any 5xx. Every Knex instance of
+ * the project is made with this option off (the message keeps the placeholders).
+ */
+export const NO_VALUES_IN_ERRORS = { compileSqlOnError: false } as const;
+
 /** The one Knex instance of a process. Callers inject it; `db.destroy()` closes the pool. */
 export function createDb(url: string): Knex {
   const target = parseDatabaseUrl(url);
   if (target.client === 'sqlite3') {
     if (target.connection !== ':memory:') mkdirSync(dirname(target.connection), { recursive: true });
     return knexFactory({
+      ...NO_VALUES_IN_ERRORS,
       client: 'sqlite3',
       connection: { filename: target.connection },
       useNullAsDefault: true,
@@ -78,6 +86,7 @@ export function createDb(url: string): Knex {
     });
   }
   return knexFactory({
+    ...NO_VALUES_IN_ERRORS,
     client: 'pg',
     connection: target.connection,
     pool: { min: 0, max: 10 },

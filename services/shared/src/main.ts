@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type BaseConfig, type Env, type ServiceName } from './config.js';
+import { ConfigError, withSecretFiles, type BaseConfig, type Env, type ServiceName } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
 function packageVersion(): string {
@@ -30,7 +30,7 @@ export async function runMain<C extends BaseConfig>(
 ): Promise<void> {
   let config: C;
   try {
-    config = load(process.env, packageVersion());
+    config = load(withSecretFiles(process.env), packageVersion());
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`[${service}] ${err.message}`);

@@ -90,12 +90,21 @@ export function poolMetrics({ registry }: Metrics, db: Knex): void {
 }
 
 /**
- * GET /metrics in Prometheus text format, on the service's own port: reachable natively and on
- * the internal network; the gateway answers 404 for it on the public ports.
+ * GET /metrics in Prometheus text format, on the service's own port, for scrapers on the internal
+ * network. One rule, shared with the gateway (gateway/nginx.conf): the metrics answer only at
+ * exactly `/metrics` (case-sensitive: no `/METRICS`, `/Metrics/`, `/metrics;x`), and only to a
+ * direct request. Whatever the gateway relays carries X-Forwarded-For (it sets it on every
+ * request), so a spelling the gateway's own check would miss still gets 404 here.
  */
 export function metricsRoutes({ registry }: Metrics): Router {
-  return new Router().get('/metrics', async function scrape(ctx) {
+  return new Router({ sensitive: true, strict: true }).get('/metrics', async function scrape(ctx) {
     ctx.set('Cache-Control', 'no-store');
+    if (ctx.get('X-Forwarded-For') !== '') {
+      ctx.status = 404;
+      ctx.type = 'text/plain';
+      ctx.body = 'Not Found\n';
+      return;
+    }
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });

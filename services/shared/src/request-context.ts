@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 /** Per-request values reachable from any code running for that request (logs, outgoing calls). */
 export interface RequestContext {
   requestId: string;
+  /** The client's address as this service knows it (audit rows). */
+  clientIp?: string;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from './logger.js';
 import { pickRequestId, requestContext } from './request-context.js';
@@ -7,14 +8,22 @@ import { pickRequestId, requestContext } from './request-context.js';
  * runs the rest of the request inside that context so every log line carries it, echoes it in
  * the response, and logs one line per request.
  */
-export function requestIdAndLogging(logger: Logger, appColor: string): Koa.Middleware {
+export function requestIdAndLogging(
+  logger: Logger,
+  appColor: string,
+  options: { clientAddressFromCaller?: boolean } = {},
+): Koa.Middleware {
   return async (ctx, next) => {
     const requestId = pickRequestId(ctx.get('x-request-id') || undefined);
+    // An internal service learns the client's address from its caller (X-Client-Address), the
+    // web service from the connection or its trusted proxy.
+    const forwarded = ctx.get('x-client-address');
+    const clientIp = options.clientAddressFromCaller ? (isIP(forwarded) ? forwarded : undefined) : ctx.ip;
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     ctx.set('X-App-Color', appColor);
     const started = process.hrtime.bigint();
-    await requestContext.run({ requestId }, async () => {
+    await requestContext.run({ requestId, clientIp }, async () => {
       try {
         await next();
       } finally {

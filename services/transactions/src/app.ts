@@ -34,7 +34,7 @@ export function createApp({ config, db, logger, schema }: TransactionsDeps): Koa
   const metricsRouter = metricsRoutes(metrics);
 
   app.use(httpMetrics(metrics));
-  app.use(requestIdAndLogging(logger, config.appColor));
+  app.use(requestIdAndLogging(logger, config.appColor, { clientAddressFromCaller: true }));
   app.use(jsonErrors(logger));
   app.use(async function noSniffNoStore(ctx, next) {
     ctx.set('X-Content-Type-Options', 'nosniff');

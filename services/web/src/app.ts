@@ -12,7 +12,7 @@ import { requestIdAndLogging } from '#shared/request-logging.js';
 import { systemRoutes } from '#shared/system-routes.js';
 import { verifyCsrf } from './auth/csrf.js';
 import { loadUser } from './auth/current-user.js';
-import { LoginThrottle } from './auth/login-throttle.js';
+import { LoginGuard } from './auth/login-guard.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import { createSessionStore } from './auth/session-store.js';
 import type { WebConfig } from './config.js';
@@ -25,6 +25,7 @@ import { securityHeaders } from './security-headers.js';
 import { staticFiles } from './static-files.js';
 import { forwardedHeadersFromTrustedProxyOnly } from './trusted-proxy.js';
 import { createTransactionsClient, type TransactionsClient } from './transactions-client.js';
+import { WriteLimits } from './write-limits.js';
 
 export interface WebDeps {
   config: WebConfig;
@@ -63,18 +64,11 @@ export function createApp(deps: WebDeps): Koa {
   );
   const hasher = deps.hasher ?? createHasher(config);
   const transactions = deps.transactions ?? createTransactionsClient(config.transactionsUrl, config.signing, logger);
-  const throttle = new LoginThrottle(db, {
-    maxPerUser: config.loginMaxFailuresPerUser,
-    maxPerIp: config.loginMaxFailuresPerIp,
-    windowMs: config.loginFailureWindowS * 1000,
-    maxInFlightPerUser: config.loginMaxInFlightPerUser,
-    maxInFlightPerIp: config.loginMaxInFlightPerIp,
-    // Longer than any password check: the hash queue's longest wait plus the hash itself.
-    inFlightLeaseMs: config.hashQueueTimeoutMs + 10_000,
-  });
+  const guard = new LoginGuard(db, config.login);
+  const limits = new WriteLimits(db, config.writeLimits);
   const schema = deps.schema ?? createSchemaCheck(db, WEB_MIGRATIONS, logger);
   const system = systemRoutes(config, db, schema);
-  const pages = webRoutes({ db, logger, hasher, throttle, render, transactions });
+  const pages = webRoutes({ db, logger, hasher, guard, limits, render, transactions, secretKey: config.secretKey });
   const metrics = createMetrics('web');
   poolMetrics(metrics, db);
   hashQueueMetrics(metrics, hasher);

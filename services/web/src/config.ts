@@ -1,6 +1,8 @@
 import { ConfigError, int, loadServerConfig, raw, secret, url, type Env, type ServerConfig } from '#shared/config.js';
 import { DEFAULT_TIME_ZONE } from './format.js';
+import type { LoginLimits } from './auth/login-guard.js';
 import { readTrustProxy, type TrustProxy } from './trusted-proxy.js';
+import type { WriteLimitConfig } from './write-limits.js';
 
 export interface ScryptParams {
   logN: number;
@@ -19,11 +21,8 @@ export interface WebConfig extends ServerConfig {
   hashQueueTimeoutMs: number;
   sessionIdleTimeoutS: number;
   sessionAbsoluteTimeoutS: number;
-  loginMaxFailuresPerUser: number;
-  loginMaxFailuresPerIp: number;
-  loginFailureWindowS: number;
-  loginMaxInFlightPerUser: number;
-  loginMaxInFlightPerIp: number;
+  login: LoginLimits;
+  writeLimits: WriteLimitConfig;
   /** How often expired sessions and login counters are deleted. */
   purgeIntervalS: number;
   /** The IANA zone pages show dates in (DISPLAY_TIME_ZONE). */
@@ -70,11 +69,23 @@ export function loadWebConfig(env: Env = process.env, version = '1.0.0'): WebCon
     hashQueueTimeoutMs: int(env, 'HASH_QUEUE_TIMEOUT_MS', 5_000, 100, 60_000),
     sessionIdleTimeoutS: idle,
     sessionAbsoluteTimeoutS: absolute,
-    loginMaxFailuresPerUser: int(env, 'LOGIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
-    loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, 1, 100_000),
-    loginFailureWindowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
-    loginMaxInFlightPerUser: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_USER', 2, 1, 100),
-    loginMaxInFlightPerIp: int(env, 'LOGIN_MAX_IN_FLIGHT_PER_IP', 64, 1, 10_000),
+    login: {
+      maxPerUserAndIp: int(env, 'LOGIN_MAX_FAILURES_PER_USER_AND_IP', 5, 1, 1000),
+      maxPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 100, 1, 100_000),
+      windowS: int(env, 'LOGIN_FAILURE_WINDOW_S', 15 * 60, 1, 24 * 3600),
+      slowAfter: int(env, 'LOGIN_SLOW_AFTER_FAILURES', 10, 1, 100_000),
+      maxDelayMs: int(env, 'LOGIN_MAX_DELAY_MS', 3_000, 0, 30_000),
+    },
+    writeLimits: {
+      registrationsPerIp: int(env, 'REGISTER_MAX_PER_IP', 10, 1, 1_000_000),
+      registrationWindowS: int(env, 'REGISTER_WINDOW_S', 3600, 1, 7 * 24 * 3600),
+      transfersPerSession: int(env, 'TRANSFER_MAX_PER_SESSION', 20, 1, 10_000_000),
+      transfersPerUser: int(env, 'TRANSFER_MAX_PER_USER', 40, 1, 10_000_000),
+      transferWindowS: int(env, 'TRANSFER_WINDOW_S', 60, 1, 24 * 3600),
+      openingsPerSession: int(env, 'ACCOUNT_OPENING_MAX_PER_SESSION', 5, 1, 1_000_000),
+      openingsPerUser: int(env, 'ACCOUNT_OPENING_MAX_PER_USER', 10, 1, 1_000_000),
+      openingWindowS: int(env, 'ACCOUNT_OPENING_WINDOW_S', 3600, 1, 7 * 24 * 3600),
+    },
     purgeIntervalS: int(env, 'PURGE_INTERVAL_S', 5 * 60, 1, 24 * 3600),
     displayTimeZone: timeZone(env, 'DISPLAY_TIME_ZONE', DEFAULT_TIME_ZONE),
   };

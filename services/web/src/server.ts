@@ -1,3 +1,4 @@
+import '#shared/threadpool.js';
 import { createDb } from '#shared/db.js';
 import { handleShutdownSignals, listen } from '#shared/http-server.js';
 import { runMain } from '#shared/main.js';

@@ -11,7 +11,7 @@ import type {
 } from '#shared/contract/api.js';
 import { AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
-import { currentRequestId } from '#shared/request-context.js';
+import { currentRequestId, requestContext } from '#shared/request-context.js';
 import { signatureHeaders, type SigningKey } from '#shared/signing.js';
 import { createSender, type RawResponse } from './transactions-sender.js';
 
@@ -49,6 +49,9 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
     }
     const requestId = currentRequestId();
     if (requestId) headers['x-request-id'] = requestId;
+    // For the transactions service's audit rows (shared/src/audit.ts).
+    const clientIp = requestContext.getStore()?.clientIp;
+    if (clientIp) headers['x-client-address'] = clientIp;
     let response: RawResponse;
     try {
       response = await send(method, path, headers, body, idempotent(method, payload));

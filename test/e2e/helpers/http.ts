@@ -2,7 +2,14 @@
  * Small HTTP client for the e2e tests: one request, no redirect following, no keep-alive, a
  * bounded time; plus a poller that waits for a URL to answer a given status.
  */
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** The CA (PEM) that https:// URLs are verified with, besides Node's own list (a local CA). */
+let trustedCa: string | undefined;
+export function trustCertificateAuthority(pem: string | undefined): void {
+  trustedCa = pem;
+}
 
 export interface HttpResponse {
   status: number;
@@ -15,9 +22,11 @@ export function http(
   options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
 ): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     const req = request(
       url,
       {
+        ca: trustedCa,
         method: options.method ?? 'GET',
         headers: { Connection: 'close', ...options.headers },
         timeout: options.timeoutMs ?? 15_000,

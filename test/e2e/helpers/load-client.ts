@@ -17,7 +17,8 @@
  * counted in `resent`; the flip's keep-alive drain keeps them rare, and `expectNoFailure` bounds
  * them so a broken drain still fails the test. The same error on a POST is a failure (`resets`).
  */
-import { Agent, request, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface LoadReport {
   requests: number;
@@ -56,6 +57,8 @@ export interface LoadOptions {
   users?: string[];
   password?: string;
   requestTimeoutMs?: number;
+  /** For an https:// baseUrl: the CA certificate (PEM) that issued the gateway's certificate. */
+  ca?: string;
 }
 
 interface Answer {
@@ -88,8 +91,9 @@ export function cookieFrom(headers: IncomingMessage['headers']): string | undefi
 }
 
 export class LoadClient {
-  private readonly opts: Required<LoadOptions>;
+  private readonly opts: Required<Omit<LoadOptions, 'ca'>> & Pick<LoadOptions, 'ca'>;
   private readonly agent: Agent;
+  private readonly https: boolean;
   private running = false;
   private workers: Promise<void>[] = [];
   private startedAt = 0;
@@ -116,13 +120,16 @@ export class LoadClient {
       loginWorkers: 2,
       pauseMs: 10,
       loginPauseMs: 200,
-      users: ['alice', 'bob', 'charlie', 'admin'],
+      // The demo customers: PROD's admin has a random password (scripts/lib/prod_users.sh).
+      users: ['alice', 'bob', 'charlie'],
       password: 'password123',
       requestTimeoutMs: 15000,
       ...options,
     };
     const sockets = this.opts.connections + this.opts.loginWorkers;
-    this.agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    const agentOptions = { keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets };
+    this.https = this.opts.baseUrl.startsWith('https:');
+    this.agent = this.https ? new HttpsAgent({ ...agentOptions, ca: this.opts.ca }) : new Agent(agentOptions);
   }
 
   /**
@@ -149,11 +156,13 @@ export class LoadClient {
     return new Promise((resolve, reject) => {
       const url = new URL(path, this.opts.baseUrl);
       let gotResponse = false;
+      const request = this.https ? httpsRequest : httpRequest;
       const req = request(
         url,
         {
           method,
           agent,
+          ca: this.opts.ca,
           headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
           timeout: this.opts.requestTimeoutMs,
         },

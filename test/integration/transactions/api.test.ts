@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MAX_PAGE, MAX_PAGE_SIZE } from '#shared/contract/api.js';
 import request from 'supertest';
 import { describeEachDatabase } from '../../helpers/databases.js';
 import {
@@ -370,6 +371,19 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
         const res = await client.get(`/api/movements?${query}`, alice.id);
         expect(res.status, query).to.equal(400);
       }
+    });
+
+    it('serves pages up to the contract’s MAX_PAGE and refuses an offset beyond it with a 400 JSON error', async () => {
+      const last = await client.get(`/api/movements?page=${MAX_PAGE}&pageSize=${MAX_PAGE_SIZE}`, alice.id).expect(200);
+      expect(last.body).to.include({ page: MAX_PAGE, hasNext: false });
+      expect(last.body.movements).to.deep.equal([]);
+      for (const page of [MAX_PAGE + 1, 100_000, 200_000, 10_000_000]) {
+        const res = await client.get(`/api/movements?page=${page}&pageSize=${MAX_PAGE_SIZE}`, alice.id).expect(400);
+        expect(res.type).to.equal('application/json');
+        expect(res.body.error.code, String(page)).to.equal('invalid_query');
+        expect(res.body.error.message).to.contain(`entre 1 et ${MAX_PAGE}`);
+      }
+      await client.get(`/api/ledger/journal?page=${MAX_PAGE + 1}`, admin.id).expect(400);
     });
   });
 

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
-import { LoginThrottle, purgeExpiredAttempts } from '#web/auth/login-throttle.js';
+import { LoginGuard, progressiveDelayMs } from '#web/auth/login-guard.js';
+import { purgeExpiredLimits } from '#web/auth/rate-limits.js';
 import { describeEachDatabase } from '../../helpers/databases.js';
 import {
   csrfFrom,
@@ -85,7 +88,7 @@ describeEachDatabase('login throttle', ({ db, url }) => {
 
   describe('per-address counting and X-Forwarded-For', () => {
     // Earlier tests failed logins from this machine's address: start each count afresh.
-    beforeEach(() => db()('login_throttle').where('key', 'like', 'ip:%').delete());
+    beforeEach(() => db()('rate_limits').where('key', 'like', 'login_ip:%').delete());
 
     async function failFrom(web: ReturnType<typeof webReplica>['web'], forwardedFor: string) {
       const agent = request.agent(web.callback());
@@ -120,89 +123,119 @@ describeEachDatabase('login throttle', ({ db, url }) => {
     });
   });
 
-  describe('counters in the database', () => {
-    const limits = {
-      maxPerUser: 3,
-      maxPerIp: 5,
-      windowMs: 60_000,
-      maxInFlightPerUser: 2,
-      maxInFlightPerIp: 8,
-      inFlightLeaseMs: 10_000,
-    };
-    let now = 1_000_000;
-    const clock = () => now;
+  describe('an attack on one username from many addresses (through the trusted proxy)', () => {
+    it('keeps the owner in: 20 addresses × 50 wrong passwords while the owner logs in from their own', async function () {
+      this.timeout(120_000);
+      const replica = webReplica(stack, url(), { TRUST_PROXY: '127.0.0.1/8,::1', LOGIN_MAX_DELAY_MS: '300' });
+      // One listening server for the 1,000 requests (supertest would otherwise open one per request).
+      const server = createServer(replica.web.callback());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const openForm = async () => {
+        const agent = request.agent(base);
+        const form = await agent.get('/login').expect(200);
+        return { agent, csrf: csrfFrom(form.text) };
+      };
+      try {
+        const attacker = async (address: string) => {
+          const { agent, csrf } = await openForm();
+          const statuses: number[] = [];
+          for (let i = 0; i < 50; i += 1) {
+            const res = await agent
+              .post('/login')
+              .set('X-Forwarded-For', address)
+              .type('form')
+              .send({ username: 'charlie', password: `guess-${address}-${i}`, _csrf: csrf });
+            statuses.push(res.status);
+          }
+          return statuses;
+        };
+        const owner = async () => {
+          // The owner tries while the attack is under way.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const { agent, csrf } = await openForm();
+          const started = Date.now();
+          const res = await agent
+            .post('/login')
+            .set('X-Forwarded-For', '198.51.100.200')
+            .type('form')
+            .send({ username: 'charlie', password: 'password123', _csrf: csrf });
+          return { res, agent, tookMs: Date.now() - started };
+        };
+        const [mine, ...attacks] = await Promise.all([
+          owner(),
+          ...Array.from({ length: 20 }, (_, i) => attacker(`203.0.113.${i + 1}`)),
+        ]);
+        expect(mine.res.status, 'the owner gets in').to.equal(302);
+        expect(mine.res.headers.location).to.equal('/dashboard');
+        await mine.agent.get('/dashboard').expect(200);
+        // Each address had its 5 checks for this name, then waits: 100 guesses checked, 900 refused.
+        const all = attacks.flat();
+        expect(all.filter((s) => s === 401)).to.have.length(100);
+        expect(all.filter((s) => s === 429)).to.have.length(900);
+        expect(replica.checks(), 'passwords checked').to.equal(101);
+        // Once the attack has failed enough, each attempt on the name is slowed, the owner's too.
+        const { res: again, tookMs } = await owner();
+        expect(again.status).to.equal(302);
+        expect(tookMs, 'delay of an attacked name').to.be.at.least(300);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await replica.close();
+      }
+    });
 
-    it('reserves before the check, blocks over the limit until the window ends, then starts again', async () => {
-      const throttle = new LoginThrottle(db(), limits, clock);
+    it('slows a name down progressively, without refusing it', () => {
+      const limits = { slowAfter: 10, maxDelayMs: 3000 };
+      expect([0, 9, 10, 19, 20, 30, 40, 50, 1000].map((f) => progressiveDelayMs(f, limits))).to.deep.equal([
+        0, 0, 250, 250, 500, 1000, 2000, 3000, 3000,
+      ]);
+    });
+  });
+
+  describe('counters in the database (rate-limiter-flexible)', () => {
+    const limits = { maxPerUserAndIp: 3, maxPerIp: 5, windowS: 1, slowAfter: 100, maxDelayMs: 0 };
+
+    it('takes a point before the check, refuses over the limit until the window ends, then starts again', async () => {
+      const guard = new LoginGuard(db(), limits);
       const user = unique('window');
       for (let i = 0; i < 3; i += 1) {
-        const attempt = await throttle.reserve(user, '10.0.0.1');
+        const attempt = await guard.admit(user, '10.0.0.1');
         if (attempt.blocked) expect.fail('blocked too early');
         await attempt.settle('failed');
       }
-      now += 20_000;
-      expect(await throttle.reserve(user, '10.0.0.2')).to.deep.equal({ blocked: true, retryAfterS: 40 });
-      now += 40_000;
-      expect((await throttle.reserve(user, '10.0.0.2')).blocked).to.equal(false);
+      const blocked = await guard.admit(user, '10.0.0.1');
+      expect(blocked).to.deep.equal({ blocked: true, retryAfterS: 1 });
+      expect((await guard.admit(user, '10.0.0.2')).blocked, 'another address').to.equal(false);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await guard.admit(user, '10.0.0.1')).blocked, 'a new window').to.equal(false);
     });
 
-    it('caps attempts in flight per username, and gives back an attempt that was not checked', async () => {
-      const throttle = new LoginThrottle(db(), limits, clock);
-      const user = unique('flight');
-      const first = await throttle.reserve(user, '10.0.0.3');
-      const second = await throttle.reserve(user, '10.0.0.3');
-      expect(await throttle.reserve(user, '10.0.0.3')).to.deep.equal({ blocked: true, retryAfterS: 1 });
-      if (first.blocked || second.blocked) expect.fail('blocked too early');
-      await first.settle('unchecked');
-      await second.settle('unchecked');
-      const counter = await db()('login_throttle')
-        .where({ key: `u:${user.toLowerCase()}` })
-        .first();
-      expect(Number(counter.attempts)).to.equal(0);
-      expect(Number(counter.in_flight)).to.equal(0);
-    });
-
-    it('forgets a user’s failures at a success; an address counts only failures', async () => {
-      const throttle = new LoginThrottle(db(), limits, clock);
+    it('forgets a pair’s failures at a success and gives an unchecked attempt back', async () => {
+      const guard = new LoginGuard(db(), { ...limits, windowS: 60 });
       const user = unique('forgive');
-      // Six attempts for one user (limit 3), four of them failed: the success in between forgets the count.
-      for (const outcome of ['failed', 'failed', 'succeeded', 'failed', 'failed', 'succeeded'] as const) {
-        const attempt = await throttle.reserve(user, '10.0.0.4');
+      for (const outcome of ['failed', 'failed', 'succeeded', 'failed', 'unchecked', 'failed'] as const) {
+        const attempt = await guard.admit(user, '10.0.0.4');
         if (attempt.blocked) expect.fail(`blocked before ${outcome}`);
         await attempt.settle(outcome);
       }
-      const fifth = await throttle.reserve(unique('other'), '10.0.0.4');
-      if (fifth.blocked) expect.fail('the address was blocked after 4 failures (limit 5)');
-      await fifth.settle('failed');
-      expect((await throttle.reserve(unique('other'), '10.0.0.4')).blocked).to.equal(true);
+      const third = await guard.admit(user, '10.0.0.4');
+      if (third.blocked) expect.fail('blocked after 2 failures since the success');
+      await third.settle('failed');
+      expect((await guard.admit(user, '10.0.0.4')).blocked).to.equal(true);
     });
 
-    it('lets many users behind one address log in at once, and still bounds the checks from it', async () => {
-      const throttle = new LoginThrottle(db(), limits, clock);
-      // Eight colleagues behind one NAT log in together: more than the 5 failures an address may have.
-      const office = await Promise.all(Array.from({ length: 8 }, () => throttle.reserve(unique('office'), '10.0.0.6')));
-      expect(office.map((a) => a.blocked)).to.deep.equal(Array<boolean>(8).fill(false));
-      expect(await throttle.reserve(unique('office'), '10.0.0.6'), 'a ninth at once').to.deep.equal({
-        blocked: true,
-        retryAfterS: 1,
-      });
-      // Five of them mistype: the address has its 5 failures; the 3 who got in do not count.
-      for (const [i, attempt] of office.entries()) {
-        if (!attempt.blocked) await attempt.settle(i < 5 ? 'failed' : 'succeeded');
-      }
-      expect(await throttle.reserve(unique('office'), '10.0.0.6')).to.deep.equal({ blocked: true, retryAfterS: 60 });
-    });
-
-    it('purges counters whose window has ended', async () => {
-      const throttle = new LoginThrottle(db(), limits, clock);
-      const attempt = await throttle.reserve(unique('purge'), '10.0.0.5');
+    it('purges counters whose window has ended, with the housekeeping', async () => {
+      const guard = new LoginGuard(db(), limits);
+      const attempt = await guard.admit(unique('purge'), '10.0.0.5');
       if (attempt.blocked) expect.fail('blocked');
       await attempt.settle('failed');
-      const key = (await db()('login_throttle').where('key', 'like', 'u:purge%').first()).key as string;
-      await purgeExpiredAttempts(db(), now + limits.windowMs - 1);
-      expect(await db()('login_throttle').where({ key }).first(), 'window still open').to.not.equal(undefined);
-      expect(await purgeExpiredAttempts(db(), now + limits.windowMs)).to.be.at.least(2);
-      expect(await db()('login_throttle').where({ key }).first()).to.equal(undefined);
+      const live = await db()('rate_limits').where('key', 'like', 'login_ip:10.0.0.5').first();
+      expect(live, 'the address counter').to.not.equal(undefined);
+      await purgeExpiredLimits(db(), Number(live.expire) - 1);
+      expect(await db()('rate_limits').where({ key: live.key }).first(), 'window still open').to.not.equal(undefined);
+      expect(await purgeExpiredLimits(db(), Number(live.expire) + 1)).to.be.at.least(1);
+      expect(await db()('rate_limits').where({ key: live.key }).first()).to.equal(undefined);
     });
   });
 });

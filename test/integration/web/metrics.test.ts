@@ -59,3 +59,49 @@ describeEachDatabase('web /metrics', ({ db, url }) => {
     expect(after.samples.find((s) => s.name === 'http_requests_total')?.labels.service).to.equal('web');
   });
 });
+
+/**
+ * The one rule for /metrics (services/shared/src/metrics.ts, gateway/nginx.conf): exactly
+ * `/metrics`, case-sensitive, and only for a request that no proxy relayed. Each spelling of the
+ * issue, sent verbatim (no client-side normalisation), to both services.
+ */
+describeEachDatabase('/metrics spellings', ({ db, url }) => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack(db(), url());
+  });
+  after(() => stack.close());
+
+  const OTHER_SPELLINGS = [
+    '/METRICS',
+    '/Metrics/',
+    '//metrics',
+    '/./metrics',
+    '/%6Detrics',
+    '/metrics;x',
+    '/metrics/../metrics',
+  ];
+  const ALL_SPELLINGS = ['/metrics', '/metrics?x', ...OTHER_SPELLINGS];
+
+  for (const service of ['web', 'transactions'] as const) {
+    const app = () => (service === 'web' ? stack.web : stack.transactions).callback();
+
+    it(`${service}: answers only the exact path /metrics, whatever other spelling`, async () => {
+      await request(app()).get('/metrics').expect(200);
+      for (const pathname of OTHER_SPELLINGS) {
+        const res = await request(app()).get(pathname);
+        expect(res.status, pathname).to.equal(404);
+        expect(res.text, pathname).to.not.contain('# TYPE');
+      }
+    });
+
+    it(`${service}: answers 404 to every spelling relayed by a proxy (X-Forwarded-For)`, async () => {
+      for (const pathname of ALL_SPELLINGS) {
+        const res = await request(app()).get(pathname).set('X-Forwarded-For', '203.0.113.7');
+        expect(res.status, pathname).to.equal(404);
+        expect(res.text, pathname).to.not.contain('# TYPE');
+      }
+    });
+  }
+});

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { MAX_PAGE } from '#shared/contract/api.js';
 import { describeEachDatabase } from '../../helpers/databases.js';
 import {
   balanceOf,
@@ -160,6 +161,15 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       const page2 = await agent.get(`/transactions?account=${user.primary}&page=2`).expect(200);
       expect(page2.text.match(/<tr>\s*<td data-label="Date">/g)).to.have.length(3);
       expect(page2.text).to.contain('rel="prev"');
+      // Past the end, past the contract's last page, or a number no page has: an empty page with a
+      // link back to the first, never a 400 page.
+      for (const page of ['3', String(MAX_PAGE), String(MAX_PAGE + 1), '200000', '99999999999999999999']) {
+        const past = await agent.get(`/transactions?account=${user.primary}&page=${page}`).expect(200);
+        expect(past.text, page).to.not.contain('<td data-label="Date">');
+        expect(past.text, page).to.contain('au-delà de la fin de la liste');
+        expect(past.text, page).to.contain(`href="/transactions?account=${user.primary}&amp;page=1" rel="first"`);
+        expect(past.text, page).to.not.contain('rel="next"');
+      }
 
       const opened = await agent.get('/create_account');
       await agent
@@ -227,6 +237,8 @@ describeEachDatabase('web money pages', ({ db, url }) => {
       const page = await adminAgent.get('/accounting').expect(200);
       expect(page.text).to.contain('Balance équilibrée').and.contain('FT0000000001').and.contain('Journal');
       await adminAgent.get('/accounting?page=2').expect(200);
+      const past = await adminAgent.get('/accounting?page=200000').expect(200);
+      expect(past.text).to.contain('au-delà de la fin de la liste').and.contain('href="/accounting?page=1"');
     });
   });
 });

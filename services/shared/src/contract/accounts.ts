@@ -3,9 +3,24 @@
 /** "FT" and ten digits, e.g. FT4821730956. Settlement accounts are FT0000000001 (EUR), FT0000000002 (USD). */
 export const ACCOUNT_NUMBER_PATTERN = /^FT\d{10}$/;
 
-/** Account numbers are shown and typed with optional spaces and in any case. */
+/**
+ * Account numbers are shown and typed with optional spaces, dots, dashes or underscores, in any
+ * case, full-width or not: "ft 4821-730.956" is FT4821730956.
+ */
 export function normalizeAccountNumber(input: string): string {
-  return input.replace(/\s+/g, '').toUpperCase();
+  return input
+    .normalize('NFKC')
+    .replace(/[\s._-]+/g, '')
+    .toUpperCase();
+}
+
+/**
+ * True when a text reads as an account number ("FT" then digits, whatever the spaces, separators,
+ * case or width). Such a text is only ever an account number: the recipient field never reads it
+ * as a username, and no username may have this shape (#shared/contract/usernames.ts).
+ */
+export function hasAccountNumberShape(input: string): boolean {
+  return /^FT\d+$/.test(normalizeAccountNumber(input));
 }
 
 /** The longest recipient (an account number with spaces, or a username) a transfer accepts. */

@@ -16,6 +16,12 @@ export const LABEL_FORBIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 128;
 export const MAX_PAGE_SIZE = 100;
+/**
+ * The last page number either service serves (pages of at most MAX_PAGE_SIZE rows: at most
+ * 100,000 rows are skipped). The API refuses a higher page with a 400 JSON error; the web shows an
+ * empty page with a link back to the first, as for any page past the end of a list.
+ */
+export const MAX_PAGE = 1_000;
 
 export type AccountKind = 'primary' | 'current';
 

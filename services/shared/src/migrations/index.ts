@@ -4,6 +4,7 @@ import * as passwordHash255 from './20261124000200_password_hash_255.js';
 import * as accountsTransfersJournal from './20261124000300_accounts_transfers_journal.js';
 import * as usersBalanceFollowsPrimary from './20261124000310_users_balance_follows_primary.js';
 import * as transfersPostThemselves from './20261124000320_transfers_post_themselves.js';
+import * as auditEvents from './20261205000400_audit_events.js';
 import * as usernameKey from './20261202000100_username_key.js';
 
 /**
@@ -20,4 +21,5 @@ export const SHARED_MIGRATIONS: MigrationList = [
   ['20261124000310_users_balance_follows_primary', usersBalanceFollowsPrimary],
   ['20261124000320_transfers_post_themselves', transfersPostThemselves],
   ['20261202000100_username_key', usernameKey],
+  ['20261205000400_audit_events', auditEvents],
 ];

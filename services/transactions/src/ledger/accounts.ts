@@ -1,3 +1,4 @@
+import { recordAudit, type AuditEvent } from '#shared/audit.js';
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { MAX_ACCOUNTS_PER_USER } from '#shared/contract/accounts.js';
@@ -90,6 +91,21 @@ export function primaryAccount(db: Knex | Knex.Transaction, userId: number): Pro
   return db<AccountRow>('accounts').where({ user_id: userId, kind: 'primary' }).first();
 }
 
+/** `db`'s transaction when it is one, else a new one. */
+function inTransaction<T>(db: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return 'commit' in db && typeof db.commit === 'function' ? work(db as Knex.Transaction) : db.transaction(work);
+}
+
+/** The audit row of an opened account, written in the opening's transaction. */
+function openedEvent(userId: number, account: AccountRow): AuditEvent {
+  return {
+    event: 'account.opened',
+    outcome: 'succeeded',
+    actorId: userId,
+    details: { account: account.number, currency: account.currency, kind: account.kind },
+  };
+}
+
 /**
  * Every user has one primary EUR account, opened right after registration. Idempotent: asking
  * again returns the account opened the first time (`opened: false`).
@@ -100,7 +116,13 @@ export async function openPrimaryAccount(
 ): Promise<{ account: AccountRow; opened: boolean }> {
   const existing = await primaryAccount(db, userId);
   if (existing) return { account: existing, opened: false };
-  const opened = await withWriteRetry(() => insertAccount(db, userId, 'EUR', 'primary'));
+  const opened = await withWriteRetry(() =>
+    inTransaction(db, async (trx) => {
+      const account = await insertAccount(trx, userId, 'EUR', 'primary');
+      if (account) await recordAudit(trx, openedEvent(userId, account));
+      return account;
+    }),
+  );
   if (opened) return { account: opened, opened: true };
   const account = await primaryAccount(db, userId);
   if (!account) throw new Error(`primary account of user ${userId} vanished`);
@@ -150,6 +172,7 @@ export async function openCurrentAccount(
       if (Number(count?.n ?? 0) > MAX_ACCOUNTS_PER_USER) {
         throw unprocessable('too_many_accounts', `Vous avez déjà ${MAX_ACCOUNTS_PER_USER} comptes : c’est le maximum.`);
       }
+      await recordAudit(trx, openedEvent(userId, account));
       return { outcome: 'opened', account: toAccountView(account) };
     }),
   );

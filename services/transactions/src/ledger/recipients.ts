@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ACCOUNT_NUMBER_PATTERN, normalizeAccountNumber } from '#shared/contract/accounts.js';
+import { ACCOUNT_NUMBER_PATTERN, hasAccountNumberShape, normalizeAccountNumber } from '#shared/contract/accounts.js';
 import type { Currency } from '#shared/contract/money.js';
 import { usernameKey } from '#shared/contract/usernames.js';
 import { accountIdentities, type AccountIdentity } from './account-identities.js';
@@ -13,11 +13,10 @@ export interface Resolution {
   refusal?: Refusal;
 }
 
-/** An account number (spaces and case ignored) or a username, as the request hash compares them. */
+/** An account number (separators, case and width ignored) or a username, as the request hash compares them. */
 export function normalizeRecipient(to: string): string {
   const trimmed = to.trim();
-  const asNumber = normalizeAccountNumber(trimmed);
-  return ACCOUNT_NUMBER_PATTERN.test(asNumber) ? asNumber : trimmed;
+  return hasAccountNumberShape(trimmed) ? normalizeAccountNumber(trimmed) : trimmed;
 }
 
 export async function resolveTransfer(db: Knex, actorId: number, req: TransferRequest): Promise<Resolution> {
@@ -44,8 +43,9 @@ export async function resolveDeposit(db: Knex, req: DepositRequest): Promise<Res
 }
 
 /**
- * `to` is an account number (spaces and case ignored) or a username (case ignored, see
- * #shared/contract/usernames.ts). A username means that
+ * `to` is an account number (separators and case ignored) or a username (case ignored, see
+ * #shared/contract/usernames.ts); a text with an account number's shape is never read as a
+ * username (hasAccountNumberShape). A username means that
  * user's primary account, or, for another currency, their oldest account in that currency.
  * Settlement accounts are never a recipient.
  */
@@ -55,9 +55,11 @@ async function resolveRecipient(
   currency: Currency | undefined,
 ): Promise<{ account: AccountIdentity } | { refusal: Refusal }> {
   const key = normalizeRecipient(to);
-  if (ACCOUNT_NUMBER_PATTERN.test(key)) {
-    const [account] = await accountIdentities(db, [key]);
+  if (hasAccountNumberShape(key)) {
+    // Only ever an account number: a mistyped number must not pay a user who took that name.
+    const [account] = ACCOUNT_NUMBER_PATTERN.test(key) ? await accountIdentities(db, [key]) : [];
     if (account && account.kind !== 'settlement') return { account };
+    return { refusal: refuse(404, 'unknown_recipient', `Destinataire inconnu : aucun compte ${key}.`) };
   }
   // Every user has a primary account, so no account at all means no such user.
   const accounts: AccountRow[] = await db('accounts as a')

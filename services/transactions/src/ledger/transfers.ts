@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { recordAudit, type AuditEvent } from '#shared/audit.js';
 import { formatCents } from '#shared/contract/money.js';
 import { unauthorized } from '#shared/errors.js';
 import { nowIso, toIso } from '#shared/timestamps.js';
@@ -29,13 +30,28 @@ export async function executeMovement(db: Knex, actorId: number, req: MovementRe
   const hash = requestHash(req);
   const resolved = req.kind === 'transfer' ? await resolveTransfer(db, actorId, req) : await resolveDeposit(db, req);
   const row = (refusal: Refusal | undefined) => transferRow(actorId, req, hash, resolved, refusal);
+  // The audit row of the claim, written in the claim's transaction (shared/src/audit.ts).
+  const audit = (claim: ReturnType<typeof row>, refusal: Refusal | undefined): AuditEvent => ({
+    event: req.kind,
+    outcome: refusal ? 'refused' : 'accepted',
+    actorId,
+    details: {
+      reference: claim.reference,
+      amount: formatCents(req.amountCents),
+      currency: claim.currency,
+      fromAccount: resolved.from?.number ?? null,
+      toAccount: resolved.to?.number ?? null,
+      refusal: refusal?.code ?? null,
+    },
+  });
 
   let refusal = resolved.refusal;
   const { from, to } = resolved;
   if (!refusal && from && to) {
     const claim = row(undefined);
     try {
-      if (!(await insertClaim(db, claim))) return replay(db, actorId, req.idempotencyKey, hash);
+      if (!(await insertClaim(db, claim, audit(claim, undefined))))
+        return replay(db, actorId, req.idempotencyKey, hash);
       return {
         outcome: 'succeeded',
         replay: false,
@@ -55,7 +71,8 @@ export async function executeMovement(db: Knex, actorId: number, req: MovementRe
     }
   }
   refusal ??= refuse(422, 'refused', 'Opération refusée.');
-  if (!(await insertClaim(db, row(refusal)))) return replay(db, actorId, req.idempotencyKey, hash);
+  const refused = row(refusal);
+  if (!(await insertClaim(db, refused, audit(refused, refusal)))) return replay(db, actorId, req.idempotencyKey, hash);
   return { outcome: 'refused', replay: false, refusal };
 }
 
@@ -89,17 +106,21 @@ function transferRow(
 /**
  * Inserts the transfer row unless its key was already used; false means it was (the caller
  * replays the stored outcome). On PostgreSQL a concurrent request with the same key waits on the
- * unique index until the first one's statement commits, then finds the key used.
+ * unique index until the first one's transaction commits, then finds the key used. The audit row
+ * is written in the same transaction, after the INSERT (which on SQLite takes the write lock).
  */
-async function insertClaim(db: Knex, row: Record<string, unknown>): Promise<boolean> {
+async function insertClaim(db: Knex, row: Record<string, unknown>, event: AuditEvent): Promise<boolean> {
   try {
-    const claimed = await withWriteRetry(
-      () =>
-        db('transfers')
+    const claimed = await withWriteRetry(() =>
+      db.transaction(async (trx) => {
+        const ids = (await trx('transfers')
           .insert(row)
           .onConflict(['initiated_by', 'idempotency_key'])
           .ignore()
-          .returning(['id']) as Promise<Array<{ id: number }>>,
+          .returning(['id'])) as Array<{ id: number }>;
+        if (ids.length === 1) await recordAudit(trx, event);
+        return ids;
+      }),
     );
     return claimed.length === 1;
   } catch (err) {

@@ -4,6 +4,7 @@ import {
   IDEMPOTENCY_KEY_PATTERN,
   LABEL_FORBIDDEN_CHARACTER,
   LABEL_MAX_LENGTH,
+  MAX_PAGE,
   MAX_PAGE_SIZE,
 } from '#shared/contract/api.js';
 import { badRequest, notFound, unprocessable } from '#shared/errors.js';
@@ -100,7 +101,7 @@ function queryParam(ctx: Koa.Context, name: string): string | undefined {
 function positiveInt(ctx: Koa.Context, name: string, fallback: number, max: number): number {
   const text = queryParam(ctx, name);
   if (text === undefined) return fallback;
-  if (!/^\d{1,6}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+  if (!/^\d{1,16}$/.test(text) || Number(text) < 1 || Number(text) > max) {
     throw badRequest('invalid_query', `Le paramètre ${name} doit être un entier entre 1 et ${max}.`);
   }
   return Number(text);
@@ -122,7 +123,7 @@ export function pagination(ctx: Koa.Context, defaultSize: number): Page {
     return { page: 1, pageSize: positiveInt(ctx, 'limit', defaultSize, MAX_PAGE_SIZE) };
   }
   return {
-    page: positiveInt(ctx, 'page', 1, 100_000),
+    page: positiveInt(ctx, 'page', 1, MAX_PAGE),
     pageSize: positiveInt(ctx, 'pageSize', defaultSize, MAX_PAGE_SIZE),
   };
 }

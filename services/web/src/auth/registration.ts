@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { recordAudit } from '#shared/audit.js';
 import type { Logger } from '#shared/logger.js';
 import type { TransactionsClient } from '../transactions-client.js';
 import { deleteUnfinishedUser, insertUser, type User } from './users.js';
@@ -19,14 +20,32 @@ export async function registerUser(
   logger: Logger,
   input: { username: string; passwordHash: string },
 ): Promise<RegistrationResult> {
-  const user = await insertUser(db, input);
-  if (!user) return { outcome: 'taken' };
+  // The user and their audit row commit together (the INSERT first: on SQLite it takes the write lock).
+  const user = await db.transaction(async (trx) => {
+    const inserted = await insertUser(trx, input);
+    if (inserted) {
+      await recordAudit(trx, {
+        event: 'registration',
+        outcome: 'succeeded',
+        actorId: inserted.id,
+        actor: inserted.username,
+      });
+    }
+    return inserted;
+  });
+  if (!user) {
+    await recordAudit(db, { event: 'registration', outcome: 'taken' });
+    return { outcome: 'taken' };
+  }
   try {
     await transactions.openPrimaryAccount(user.id);
   } catch (err) {
     const undone = await deleteUnfinishedUser(db, user.id);
     logger.warn({ userId: user.id, undone }, 'primary account not opened at registration');
-    if (undone === 'deleted') throw err;
+    if (undone === 'deleted') {
+      await recordAudit(db, { event: 'registration', outcome: 'undone', actorId: user.id, actor: user.username });
+      throw err;
+    }
   }
   return { outcome: 'registered', user };
 }

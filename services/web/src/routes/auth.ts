@@ -1,33 +1,40 @@
+import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
+import { recordAudit } from '#shared/audit.js';
 import type { Logger } from '#shared/logger.js';
-import type { LoginThrottle } from '../auth/login-throttle.js';
+import { typedUsernameDigest } from '../auth/log-safe.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import { PASSWORD_MAX_LENGTH, type PasswordHasher } from '../auth/passwords.js';
 import { findUserByUsername, toUser, updatePasswordHash, type UserRow } from '../auth/users.js';
 import { readForm } from '../forms.js';
 import type { Render } from '../render.js';
 import type { TransactionsClient } from '../transactions-client.js';
+import { waitText } from '../write-limits.js';
 
 export interface AuthDeps {
   db: Knex;
   logger: Logger;
   hasher: PasswordHasher;
-  throttle: LoginThrottle;
+  guard: LoginGuard;
   render: Render;
   transactions: TransactionsClient;
+  /** Keys the digest of a typed username in the logs (auth/log-safe.ts). */
+  secretKey: string;
 }
 
 const GENERIC_LOGIN_ERROR = 'Identifiant ou mot de passe incorrect.';
 
 /** The same words whether or not the user exists; the wait is the one in Retry-After. */
 function tooManyAttempts(retryAfterS: number): string {
-  const wait = retryAfterS < 60 ? `${retryAfterS} s` : `${Math.ceil(retryAfterS / 60)} min`;
-  return `Trop de tentatives de connexion. Réessayez dans ${wait}.`;
+  return `Trop de tentatives de connexion. Réessayez dans ${waitText(retryAfterS)}.`;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** /, login and logout. */
-export function authRoutes({ db, logger, hasher, throttle, render, transactions }: AuthDeps): Router {
+export function authRoutes({ db, logger, hasher, guard, render, transactions, secretKey }: AuthDeps): Router {
   const loginPage = (ctx: Koa.Context, username: string, error: string | null, status = 200) =>
     render(ctx, 'login.html', { title: 'Connexion', page: 'login', form: { username }, error }, status);
 
@@ -56,9 +63,15 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
   async function logIn(ctx: Koa.Context) {
     const form = readForm(ctx.request.body, { username: { max: 64 }, password: { max: PASSWORD_MAX_LENGTH } });
     const username = form.username.trim();
-    // The attempt is counted before the password is checked (see auth/login-throttle.ts).
-    const attempt = await throttle.reserve(username, ctx.ip);
+    // The attempt is counted before the password is checked (see auth/login-guard.ts).
+    const attempt = await guard.admit(username, ctx.ip);
+    const usernameDigest = typedUsernameDigest(secretKey, username);
     if (attempt.blocked) {
+      await recordAudit(db, {
+        event: 'login.throttled',
+        outcome: 'rate_limited',
+        details: { usernameDigest, retryAfterS: attempt.retryAfterS },
+      });
       loginPage(ctx, username, tooManyAttempts(attempt.retryAfterS), 429);
       ctx.set('Retry-After', String(attempt.retryAfterS));
       return;
@@ -66,6 +79,8 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
     let row: UserRow | undefined;
     let ok: boolean;
     try {
+      // A username under attack from many addresses is slowed down, never locked.
+      if (attempt.delayMs > 0) await sleep(attempt.delayMs);
       row = username ? await findUserByUsername(db, username) : undefined;
       // Verify against a dummy hash for unknown users: same work, same answer, no user enumeration.
       ok = await hasher.verify(row?.password_hash ?? (await hasher.dummyHash), form.password);
@@ -75,7 +90,15 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
     }
     if (!row || !ok || form.password === '') {
       await attempt.settle('failed');
-      logger.info({ username: username.slice(0, 64) }, 'login failed');
+      // The name is kept only when it is a user's: a password typed as a name never is.
+      await recordAudit(db, {
+        event: 'login.failed',
+        outcome: 'failed',
+        actorId: row ? Number(row.id) : null,
+        actor: row?.username ?? null,
+        details: { usernameDigest },
+      });
+      logger.info({ usernameDigest }, 'login failed');
       loginPage(ctx, username, GENERIC_LOGIN_ERROR, 401);
       return;
     }
@@ -94,8 +117,16 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
     delete session.csrf;
     session.userId = Number(row.id);
     session.loggedInAt = Date.now();
+    // What the per-session write limits count by (write-limits.ts).
+    session.limitKey = randomUUID();
     await session.regenerate();
     ctx.state.user = toUser(row);
+    await recordAudit(db, {
+      event: 'login.succeeded',
+      outcome: 'succeeded',
+      actorId: Number(row.id),
+      actor: row.username,
+    });
     logger.info({ userId: row.id }, 'login succeeded');
     ctx.redirect('/dashboard');
   }
@@ -108,7 +139,9 @@ export function authRoutes({ db, logger, hasher, throttle, render, transactions 
     render(ctx, 'logout.html', { title: 'Déconnexion', page: 'logout' });
   }
 
-  function logOut(ctx: Koa.Context) {
+  async function logOut(ctx: Koa.Context) {
+    const user = ctx.state.user as { id: number; username: string } | undefined;
+    if (user) await recordAudit(db, { event: 'logout', outcome: 'succeeded', actorId: user.id, actor: user.username });
     // Deletes the session row: the old cookie no longer reaches any page.
     ctx.session = null;
     ctx.redirect('/login?logged_out=1');

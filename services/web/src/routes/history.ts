@@ -1,7 +1,15 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { currentUser } from '../auth/current-user.js';
-import { OUTAGE_MESSAGE, outageStatus, pageNumber, pagination, unlessOutage, type PageDeps } from './page-helpers.js';
+import {
+  OUTAGE_MESSAGE,
+  outageStatus,
+  pageNumber,
+  pageToLoad,
+  pagination,
+  unlessOutage,
+  type PageDeps,
+} from './page-helpers.js';
 
 const PAGE_SIZE = 20;
 
@@ -15,7 +23,10 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
     const page = pageNumber(ctx.query.page);
     const requested = typeof ctx.query.account === 'string' ? ctx.query.account : '';
     // Without `account`, the movements of all the user's accounts ("Tous mes comptes").
-    const loaded = await unlessOutage(transactions.historyPage(user.id, requested || undefined, page, PAGE_SIZE));
+    const loaded = await unlessOutage(
+      transactions.historyPage(user.id, requested || undefined, pageToLoad(page), PAGE_SIZE),
+    );
+    const movements = loaded && pageToLoad(page) === page ? loaded.movements : [];
 
     render(
       ctx,
@@ -25,7 +36,7 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
         page: 'transactions',
         accounts: loaded?.accounts ?? [],
         selectedAccount: requested || null,
-        movements: loaded?.movements ?? [],
+        movements,
         outage: loaded ? null : OUTAGE_MESSAGE,
         pagination: pagination(
           '/transactions',
@@ -33,6 +44,7 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
           page,
           PAGE_SIZE,
           loaded?.hasNext ?? false,
+          loaded ? movements.length : 1,
         ),
       },
       loaded ? 200 : outageStatus(ctx),

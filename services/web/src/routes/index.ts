@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { requireAdmin, requireLogin } from '../auth/current-user.js';
 import { accountingRoutes } from './accounting.js';
+import { auditRoutes } from './audit.js';
 import { authRoutes, type AuthDeps } from './auth.js';
 import { dashboardRoutes } from './dashboard.js';
 import { historyRoutes } from './history.js';
@@ -33,6 +34,7 @@ export function webRoutes(deps: AuthDeps & PageDeps): Router[] {
   const adminPages = new Router();
   adminPages.use(requireLogin, requireAdmin);
   adminPages.use(accountingRoutes(deps).routes());
+  adminPages.use(auditRoutes(deps).routes());
 
   return [publicPages, customerPages, adminPages];
 }

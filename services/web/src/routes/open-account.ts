@@ -3,10 +3,12 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '#shared/contract/api.js';
 import { CURRENCIES, isCurrency } from '#shared/contract/money.js';
+import { recordAudit } from '#shared/audit.js';
 import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
 import { readForm } from '../forms.js';
 import { addFlash } from '../render.js';
+import { sessionLimitKey, waitText } from '../write-limits.js';
 import { isOutage, renderAccountsForm, type PageDeps } from './page-helpers.js';
 
 /**
@@ -48,6 +50,19 @@ export function openAccountRoutes(deps: PageDeps): Router {
     }
     // A page rendered before forms carried a key (or by the other colour) still opens its account.
     const idempotencyKey = form.idempotencyKey || randomUUID();
+    const verdict = await deps.limits.opening(sessionLimitKey(ctx, user.id), user.id);
+    if (!verdict.allowed) {
+      await recordAudit(deps.db, {
+        event: 'account.opening_refused',
+        outcome: 'rate_limited',
+        actorId: user.id,
+        actor: user.username,
+        details: { currency: form.currency, retryAfterS: verdict.retryAfterS },
+      });
+      ctx.set('Retry-After', String(verdict.retryAfterS));
+      const message = `Trop d’ouvertures de compte en peu de temps. Réessayez dans ${waitText(verdict.retryAfterS)}.`;
+      return createAccountPage(ctx, { selected: form.currency, idempotencyKey, errors: [message] }, 429);
+    }
     try {
       const created = await deps.transactions.openAccount(user.id, { idempotencyKey, currency: form.currency });
       addFlash(ctx, 'success', `Compte ${created.currency} ouvert.`, { label: 'Numéro', code: created.number });

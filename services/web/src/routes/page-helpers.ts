@@ -1,16 +1,21 @@
 import type Koa from 'koa';
-import type { AccountView } from '#shared/contract/api.js';
+import type { Knex } from 'knex';
+import { MAX_PAGE, type AccountView } from '#shared/contract/api.js';
 import { AppError } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import { currentUser } from '../auth/current-user.js';
 import type { Render } from '../render.js';
 import type { TransactionsClient } from '../transactions-client.js';
+import type { WriteLimits } from '../write-limits.js';
 
 /** What every page group gets. Money data always comes from the transactions service. */
 export interface PageDeps {
   logger: Logger;
   render: Render;
   transactions: TransactionsClient;
+  limits: WriteLimits;
+  /** For the audit rows the pages write (shared/src/audit.ts). */
+  db: Knex;
 }
 
 /**
@@ -19,8 +24,18 @@ export interface PageDeps {
  */
 export const OUTAGE_MESSAGE = 'Service des comptes temporairement indisponible, réessayez dans quelques instants.';
 
+/**
+ * The page a `?page=` asks for: 1 when absent or not a number. A number past MAX_PAGE (the
+ * contract's last page) is kept as MAX_PAGE + 1: the page is shown empty, with a link back.
+ */
 export function pageNumber(value: unknown): number {
-  return typeof value === 'string' && /^[1-9]\d{0,5}$/.test(value) ? Number(value) : 1;
+  if (typeof value !== 'string' || !/^[1-9]\d*$/.test(value)) return 1;
+  return value.length > 6 ? MAX_PAGE + 1 : Math.min(Number(value), MAX_PAGE + 1);
+}
+
+/** The page to ask the transactions service for: past MAX_PAGE there is nothing to ask. */
+export function pageToLoad(page: number): number {
+  return Math.min(page, MAX_PAGE);
 }
 
 /** Links of the pager macro (views/macros.html). */
@@ -30,9 +45,21 @@ export function pagination(
   page: number,
   pageSize: number,
   hasNext: boolean,
+  rowsOnPage: number,
 ) {
   const url = (p: number) => `${path}?${new URLSearchParams({ ...params, page: String(p) }).toString()}`;
-  return { page, pageSize, hasNext, hasPrev: page > 1, nextUrl: url(page + 1), prevUrl: url(page - 1) };
+  // A page past the end of the list (or past MAX_PAGE) is empty: it links back to the first page.
+  const pastTheEnd = page > 1 && rowsOnPage === 0;
+  return {
+    page,
+    pageSize,
+    hasNext: hasNext && page < MAX_PAGE,
+    hasPrev: page > 1 && !pastTheEnd,
+    pastTheEnd,
+    firstUrl: url(1),
+    nextUrl: url(page + 1),
+    prevUrl: url(page - 1),
+  };
 }
 
 /** True for the transactions client's "unavailable" (503): an outage, not a refusal or a bug. */

@@ -4,11 +4,13 @@ import type Koa from 'koa';
 import { RECIPIENT_MAX_LENGTH } from '#shared/contract/accounts.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, LABEL_MAX_LENGTH } from '#shared/contract/api.js';
 import { AMOUNT_MAX_LENGTH, formatCents, parseTypedAmount } from '#shared/contract/money.js';
+import { recordAudit } from '#shared/audit.js';
 import { AppError } from '#shared/errors.js';
 import { currentUser } from '../auth/current-user.js';
 import { formatMoney } from '../format.js';
 import { readForm } from '../forms.js';
 import { addFlash } from '../render.js';
+import { sessionLimitKey, waitText } from '../write-limits.js';
 import { isOutage, renderAccountsForm, type PageDeps } from './page-helpers.js';
 
 /**
@@ -47,6 +49,21 @@ export function transferRoutes(deps: PageDeps): Router {
       label: { max: LABEL_MAX_LENGTH },
     });
     const to = form.to.trim();
+    const verdict = await deps.limits.transfer(sessionLimitKey(ctx, user.id), user.id);
+    if (!verdict.allowed) {
+      await recordAudit(deps.db, {
+        event: 'transfer',
+        outcome: 'rate_limited',
+        actorId: user.id,
+        actor: user.username,
+        details: { fromAccount: form.fromAccount.slice(0, 64), retryAfterS: verdict.retryAfterS },
+      });
+      // Nothing was sent: the same key stays valid for the same transfer once the wait is over.
+      ctx.set('Retry-After', String(verdict.retryAfterS));
+      const message = `Trop de virements en peu de temps. Réessayez dans ${waitText(verdict.retryAfterS)}.`;
+      await transferPage(ctx, { refusal: { message }, form, idempotencyKey: form.idempotencyKey }, 429);
+      return;
+    }
     try {
       const transfer = await deps.transactions.transfer(user.id, {
         idempotencyKey: form.idempotencyKey,
