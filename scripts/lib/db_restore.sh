@@ -217,6 +217,22 @@ db_wait_healthy() {
   done
 }
 
+# The restored copy was promoted with archiving off, so the history file of its new timeline is
+# only in its own pg_wal. Copied to the archive here, a later restore (from this backup or an
+# older one) sees that timeline as taken and picks the next one. Without it, two clusters would
+# write segments of the same name: the archive refuses the second, archiving stalls, and every
+# backup after it waits for a segment that never comes.
+db_archive_timeline_history() {
+  [[ -n "$DB_ARCHIVE_VOLUME" ]] || return 0
+  # shellcheck disable=SC2016 # expanded by the helper's bash
+  docker run --rm -u postgres --network none -v "$DB_VOLUME:/var/lib/postgresql/data" \
+    -v "$DB_ARCHIVE_VOLUME:$DB_ARCHIVE" --entrypoint bash "$DB_IMAGE" -c 'set -euo pipefail; shopt -s nullglob
+    for f in /var/lib/postgresql/data/pg_wal/*.history; do
+      a="$1/${f##*/}"
+      [[ -e "$a" ]] || { cp "$f" "$a.part"; mv "$a.part" "$a"; }
+    done' archive "$DB_ARCHIVE"
+}
+
 # Step 5: writers stop, renames, everything starts again. Prints the downtime.
 db_restore_switch() {
   local writers started gateway
@@ -233,6 +249,8 @@ db_restore_switch() {
     db_fail "the switch failed inside $DB_VOLUME: look at it before starting the database (previous-$DB_STAMP holds the old cluster)"
   DB_RESTORE_DIR=""
   trap - EXIT
+  db_archive_timeline_history ||
+    db_log "warning: the new timeline's history file could not be copied to the WAL archive; take a backup once the database is up (scripts/db-backup.sh $DB_TARGET) and check that it succeeds"
   docker start "$DB_ID" >/dev/null || db_fail "the database did not start on the restored cluster (previous-$DB_STAMP holds the old one)"
   db_wait_healthy "$DB_ID"
   local deadline=$((SECONDS + 120))
