@@ -417,7 +417,7 @@ prod_main() {
   # 6. Public confirmation, drain, smoke: any failure switches back.
   confirm_public "$target" ||
     switch_back_and_die "$active_host" "$active" "$target" "$PROD_URL did not answer from $target after the switch"
-  log "gateway now routes to $target (switch took $(elapsed_s "$flip_ms")s)"
+  log "gateway now routes to $target (switch took $(elapsed_s "$flip_ms")s; $PROD_URL served by $target $(elapsed_s "$START_MS")s after the $ACTION started)"
   finish_drain
   post_switch_checks "$target" ||
     switch_back_and_die "$active_host" "$active" "$target" "checks failed on $PROD_URL after the switch to $target"
