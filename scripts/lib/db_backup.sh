@@ -168,14 +168,15 @@ db_backup_take() {
   docker exec -i -u postgres "$id" bash -c 'rm -rf "$1" && mkdir -m 700 "$1" && cat >"$1/collect-wal.sh"' \
     collect "$work" <<<"$DB_COLLECT_WAL" || db_fail "cannot prepare $work in the database container"
   # One session from start to stop (the low-level API's rule); \! runs the copy inside it. The
-  # temporary slot keeps the WAL from being recycled until the session ends.
+  # temporary slot keeps the WAL from being recycled until the session ends. The copy and its
+  # compression run niced: the deploy takes this backup while the serving colour answers.
   db_psql_in "$id" >&2 <<SQL || db_fail "the base backup of $target failed (see above); nothing was written in $dir"
 \\pset format unaligned
 \\pset tuples_only on
 \\o /dev/null
 SELECT pg_create_physical_replication_slot('bank_backup_' || pg_backend_pid(), true, true);
 SELECT pg_backup_start('$name', true);
-\\! tar -C "\$PGDATA" --exclude=./pg_wal --exclude=./postmaster.pid --exclude=./postmaster.opts --exclude='./previous-*' --exclude='./restore-*' --exclude=./backup_label.old -cf "$work/base.tar" . || echo 'TAR FAILED' >"$work/failed"
+\\! nice -n 10 tar -C "\$PGDATA" --exclude=./pg_wal --exclude=./postmaster.pid --exclude=./postmaster.opts --exclude='./previous-*' --exclude='./restore-*' --exclude=./backup_label.old -cf "$work/base.tar" . || echo 'TAR FAILED' >"$work/failed"
 SET statement_timeout = '300s';
 \\o $work/stop.out
 SELECT pg_walfile_name(lsn) || E'\\n' || labelfile FROM pg_backup_stop(true);
@@ -190,7 +191,7 @@ SQL
   (
     set -o pipefail
     umask 077
-    docker exec "$id" cat "$work/base.tar" | gzip -c >"$dest.partial"
+    docker exec "$id" cat "$work/base.tar" | nice -n 10 gzip -c >"$dest.partial"
   ) || db_fail "cannot write $dest"
   local sha size end_time users transfers
   sha="$(sha256sum "$dest.partial" | cut -d' ' -f1)"
