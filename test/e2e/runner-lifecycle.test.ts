@@ -4,14 +4,14 @@
  * one workspace reused by every run and cleaned by each checkout (`git clean -ffdx`), with the
  * runner's HOME as the only place state can survive (~/.fintech-test, the default).
  *
- * Five runs, as GitHub would start them: CI passed on main (UAT), again on a newer commit (UAT),
+ * Six runs, as GitHub would start them: CI passed on main (UAT), again on a newer commit (UAT),
  * a tag (UAT then PROD, cold start), a newer tag (UAT then a PROD flip), a dispatched PROD
- * rollback. Every run must succeed; the database passwords and SECRET_KEYs never change; a
+ * rollback, the daily schedule (backups). Every run must succeed; the database passwords and SECRET_KEYs never change; a
  * session opened after the first PROD run still reaches /dashboard after the last run; users
  * and transfers created between runs are all still there.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -176,13 +176,15 @@ describe('CD workflow through a self-hosted runner lifecycle (cd-local.yml run: 
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const UAT_ONLY = { 'ci-passed': 'success', 'deploy-uat': 'success', 'deploy-prod': 'skipped', rollback: 'skipped' };
-  const UAT_AND_PROD = {
+  // The daily backup job runs on the schedule only.
+  const UAT_ONLY = {
     'ci-passed': 'success',
     'deploy-uat': 'success',
-    'deploy-prod': 'success',
+    'deploy-prod': 'skipped',
     rollback: 'skipped',
+    backup: 'skipped',
   };
+  const UAT_AND_PROD = { ...UAT_ONLY, 'deploy-prod': 'success' };
 
   it('1. CI passed on main: deploys UAT and creates its state once, outside the workspace', async () => {
     runWorkflow('push main (UAT)', ciPassedOnMain(pushCommit('first push')), UAT_ONLY);
@@ -248,6 +250,7 @@ describe('CD workflow through a self-hosted runner lifecycle (cd-local.yml run: 
       'deploy-uat': 'skipped',
       'deploy-prod': 'skipped',
       rollback: 'success',
+      backup: 'skipped',
     });
     expect((await http(`${PROD_URL}/health`)).headers['x-app-color']).to.equal(firstColour);
 
@@ -275,5 +278,27 @@ describe('CD workflow through a self-hosted runner lifecycle (cd-local.yml run: 
         users.uat[0]!,
       ]),
     ).to.equal(1);
+  });
+
+  it('6. the daily schedule: one more backup of PROD and of UAT, kept in the state directory', async () => {
+    const backups = (target: string) => {
+      const dir = path.join(stateDir, 'backups');
+      return existsSync(dir)
+        ? readdirSync(dir).filter((f) => f.startsWith(`bank-${target}-`) && f.endsWith('.tar.gz')).length
+        : 0;
+    };
+    const before = { prod: backups('prod'), uat: backups('uat') };
+    const schedule: WorkflowEvent = { name: 'schedule', ref: 'refs/heads/main', sha: gitOrigin('rev-parse', 'HEAD') };
+    runWorkflow('daily schedule (backups)', schedule, {
+      'ci-passed': 'success',
+      'deploy-uat': 'skipped',
+      'deploy-prod': 'skipped',
+      rollback: 'skipped',
+      backup: 'success',
+    });
+    expect({ prod: backups('prod'), uat: backups('uat') }).to.deep.equal({
+      prod: before.prod + 1,
+      uat: before.uat + 1,
+    });
   });
 });

@@ -288,17 +288,23 @@ describe('Docker stacks (e2e)', function () {
   describe('PROD stack: blue/green behind the gateway on localhost:5002', function () {
     const base = 'http://localhost:5002';
     const envFile = new TempEnvFile(stackEnv(secret()));
-    const stack = new ComposeStack('bank-prod', 'compose/docker-compose.prod.yml', { ENV_FILE: envFile.path }, [
-      'blue',
-      'green',
-    ]);
+    // The demo customers, as the deploy seeds them while the gateway stays on loopback.
+    const stack = new ComposeStack(
+      'bank-prod',
+      'compose/docker-compose.prod.yml',
+      { ENV_FILE: envFile.path, SEED_DEMO_CUSTOMERS: 'yes' },
+      ['blue', 'green'],
+    );
 
     before(async function () {
       this.timeout(600_000);
       await stack.down();
       await withDiagnostics(stack, async () => {
+        // The migrate job reads admin's password on stdin, as the deploy script sends it; the
+        // colour then starts without running it again.
+        await stack.ok(['run', '--rm', '-T', 'migrate'], 600_000, `${secret()}\n`);
         // The colour first: nginx resolves its upstream host when it starts.
-        await stack.ok(['--profile', 'blue', 'up', '-d', 'db', 'transactions_blue', 'web_blue']);
+        await stack.ok(['--profile', 'blue', 'up', '-d', '--no-deps', 'transactions_blue', 'web_blue']);
         await stack.ok(['up', '-d', 'gateway']);
         await waitForStatus(`${base}/health`, { timeoutMs: 150_000 });
       });

@@ -22,10 +22,10 @@ export interface RunResult {
 export function run(
   file: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; input?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -43,6 +43,7 @@ export function run(
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
+    child.stdin?.end(options.input ?? '');
   });
 }
 
@@ -69,16 +70,17 @@ export class ComposeStack {
   ) {}
 
   /** compose -p PROJECT -f FILE ARGS…; resolves with the result whatever the exit code. */
-  run(args: string[], timeoutMs = 600_000): Promise<RunResult> {
+  run(args: string[], timeoutMs = 600_000, input?: string): Promise<RunResult> {
     return run('bash', [COMPOSE_SH, '-p', this.project, '-f', path.join(ROOT, this.file), ...args], {
       env: this.env,
       timeoutMs,
+      input,
     });
   }
 
   /** Same, but throws with the output (and the stack's state) on a non-zero exit. */
-  async ok(args: string[], timeoutMs = 600_000): Promise<string> {
-    const result = await this.run(args, timeoutMs);
+  async ok(args: string[], timeoutMs = 600_000, input?: string): Promise<string> {
+    const result = await this.run(args, timeoutMs, input);
     if (result.code !== 0) {
       throw new Error(
         `compose ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}\n${await this.diagnostics()}`,

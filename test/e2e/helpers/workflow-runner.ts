@@ -43,7 +43,7 @@ interface Job {
 }
 
 export interface WorkflowEvent {
-  name: 'push' | 'workflow_run' | 'workflow_dispatch';
+  name: 'push' | 'workflow_run' | 'workflow_dispatch' | 'schedule';
   /** github.ref, e.g. refs/heads/main or refs/tags/v1.0.0. */
   ref: string;
   sha: string;
