@@ -254,7 +254,9 @@ db_restore_switch() {
   docker start "$DB_ID" >/dev/null || db_fail "the database did not start on the restored cluster (previous-$DB_STAMP holds the old one)"
   db_wait_healthy "$DB_ID"
   local deadline=$((SECONDS + 120))
-  until docker exec "$DB_ID" pg_isready -q 2>/dev/null; do
+  # shellcheck disable=SC2016 # expanded inside the container; its role, not root's (which the
+  # server would log as a FATAL "role does not exist" on every probe)
+  until docker exec "$DB_ID" sh -c 'pg_isready -q -U "$POSTGRES_USER" -d "$POSTGRES_DB"' 2>/dev/null; do
     ((SECONDS < deadline)) || db_fail "the database does not accept connections on the restored cluster (docker logs $DB_ID)"
     sleep 0.3
   done

@@ -12,7 +12,9 @@ prod_backup_before_migrations() {
   db="$(cid db)"
   [[ -n "$db" ]] || db="$(cid db_standby)"
   local deadline=$((SECONDS + 60))
-  until docker exec "$db" pg_isready -q 2>/dev/null; do
+  # shellcheck disable=SC2016 # expanded inside the container; its role, not root's (which the
+  # server would log as a FATAL "role does not exist" on every probe)
+  until docker exec "$db" sh -c 'pg_isready -q -U "$POSTGRES_USER" -d "$POSTGRES_DB"' 2>/dev/null; do
     ((SECONDS < deadline)) || die "the database is not ready; nothing was migrated"
     sleep 0.5
   done
