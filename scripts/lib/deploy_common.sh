@@ -205,6 +205,28 @@ report_crash() {
   docker logs --tail "${CRASH_LOG_LINES:-20}" "$id" 2>&1 | sed "s/^/  $service | /" >&2 || true
 }
 
+# CONFIRM_COUNT consecutive answers of <url>/health must come from `colour` (X-App-Color). A
+# reload is asynchronous (old workers answer until the master has started the new ones), so the
+# answers are awaited for up to CONFIRM_TIMEOUT seconds.
+#   confirm_colour_serves URL COLOUR
+confirm_colour_serves() {
+  local url="$1" colour="$2" streak=0 seen deadline=$((SECONDS + CONFIRM_TIMEOUT))
+  while ((streak < CONFIRM_COUNT)); do
+    seen="$(curl -sS -o /dev/null -D - --max-time 5 "$url/health" 2>/dev/null |
+      tr -d '\r' | awk -F': ' 'tolower($1) == "x-app-color" { print $2 }')" || true
+    if [[ "$seen" == "$colour" ]]; then
+      streak=$((streak + 1))
+      continue
+    fi
+    streak=0
+    if ((SECONDS >= deadline)); then
+      log "public check: $url/health answered by '${seen:-nothing}', expected $colour (for ${CONFIRM_TIMEOUT}s)"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
 # Smoke checks through a public URL for SMOKE_SECONDS: k6/perf-smoke.js with k6 when it is
 # installed, else the same GET /health loop with curl, then the main pages' status codes.
 run_smoke() {

@@ -239,26 +239,8 @@ end_drain_on_exit() {
   fi
 }
 
-# CONFIRM_COUNT consecutive answers of the public port must come from `colour`. The reload is
-# asynchronous (old workers answer until the master has started the new ones), so the answers
-# are awaited for up to CONFIRM_TIMEOUT seconds.
-confirm_public() {
-  local colour="$1" streak=0 seen deadline=$((SECONDS + CONFIRM_TIMEOUT))
-  while ((streak < CONFIRM_COUNT)); do
-    seen="$(curl -sS -o /dev/null -D - --max-time 5 "$PROD_URL/health" 2>/dev/null |
-      tr -d '\r' | awk -F': ' 'tolower($1) == "x-app-color" { print $2 }')" || true
-    if [[ "$seen" == "$colour" ]]; then
-      streak=$((streak + 1))
-      continue
-    fi
-    streak=0
-    if ((SECONDS >= deadline)); then
-      log "public check: $PROD_URL/health answered by '${seen:-nothing}', expected $colour (for ${CONFIRM_TIMEOUT}s)"
-      return 1
-    fi
-    sleep 0.1
-  done
-}
+# The public port answers from `colour` (deploy_common.sh: confirm_colour_serves).
+confirm_public() { confirm_colour_serves "$PROD_URL" "$1"; }
 
 # Points the gateway at `colour`, bracketed by the keep-alive drain (see gateway/nginx.conf):
 # clients are told "Connection: close" for DRAIN_NOTICE seconds before the reload, so none of

@@ -286,24 +286,8 @@ swarm_diagnostics() {
   "$ROOT_DIR/scripts/cluster.sh" status >&2 2>&1 || sw service ls >&2 || true
 }
 
-# CONFIRM_COUNT consecutive answers of the public port from `colour` (X-App-Color).
-swarm_confirm_public() {
-  local colour="$1" streak=0 seen deadline=$((SECONDS + CONFIRM_TIMEOUT))
-  while ((streak < CONFIRM_COUNT)); do
-    seen="$(curl -sS -o /dev/null -D - --max-time 5 "$SWARM_URL/health" 2>/dev/null |
-      tr -d '\r' | awk -F': ' 'tolower($1) == "x-app-color" { print $2 }')" || true
-    if [[ "$seen" == "$colour" ]]; then
-      streak=$((streak + 1))
-      continue
-    fi
-    streak=0
-    if ((SECONDS >= deadline)); then
-      log "public check: $SWARM_URL/health answered by '${seen:-nothing}', expected $colour (for ${CONFIRM_TIMEOUT}s)"
-      return 1
-    fi
-    sleep 0.1
-  done
-}
+# The cluster's public port answers from `colour` (deploy_common.sh: confirm_colour_serves).
+swarm_confirm_public() { confirm_colour_serves "$SWARM_URL" "$1"; }
 
 SWARM_DRAINING=false
 swarm_end_drain_on_exit() {
