@@ -134,11 +134,15 @@ require_local_release() {
 # Id of a compose service's (first) container (running only, or in any state with `all`).
 container_of() { containers_of "$@" | head -1; }
 
-# While Compose recreates a container it renames the old one "<12-hex id>_<name>" and stops it:
-# that one is on its way out, neither a replica nor a crash. Drops such lines of
-# "<service> <id> <name>" and prints "<service> <id>".
+# While Compose recreates a container, a name "<12-hex id>_<name>" appears, where the id is the
+# replaced container's: Compose v2 creates the new container under that name, then stops and
+# removes the old one before renaming the new; v1 renamed the old one so. Both containers are
+# mid-replacement, neither a replica nor a crash (the old one shows "exited, code 0" for a moment).
+# Drops their lines of "<service> <id> <name>" and prints "<service> <id>" for the others.
 not_being_replaced() {
-  awk '{ head = substr($3, 1, 12) } !(index($3, "_") == 13 && head ~ /^[0-9a-f]+$/) { print $1, $2 }'
+  awk '{ line[NR] = $0; id[NR] = substr($2, 1, 12); head = substr($3, 1, 12)
+         if (index($3, "_") == 13 && head ~ /^[0-9a-f]+$/) { temp[NR] = 1; replaced[head] = 1 } }
+       END { for (i = 1; i <= NR; i++) if (!temp[i] && !replaced[id[i]]) { split(line[i], f, " "); print f[1], f[2] } }'
 }
 
 # "<service> <id>" of the project's containers (any state), one per line.
