@@ -48,14 +48,21 @@ describeEachDatabase('accounts the transfer path remembers', ({ kind, db }) => {
     return seen;
   }
 
-  it('sends a transfer between accounts it has seen with no read: its INSERT, then its audit row, and moves the money', async () => {
+  it('sends a transfer between accounts it has seen with no read: its INSERT and its audit row, and moves the money', async () => {
     await transfer(alice, alice.primary, bob.primary, '1.00').expect(201);
     const statements = await statementsOf(() => transfer(alice, alice.primary, bob.primary, '2.50').expect(201));
     const data = statements.filter((sql) => !/^(begin|commit|rollback|savepoint|release)/i.test(sql.trim()));
-    expect(data[0]).to.match(/^insert into [`"]transfers[`"]/);
-    // The rest is the audit row of the same transaction (shared/src/audit.ts): no account is read.
-    expect(data.slice(1).length).to.be.within(2, 3);
-    for (const sql of data.slice(1)) expect(sql).to.match(/audit_(chain|events)/);
+    if (kind === 'PostgreSQL') {
+      // One statement (shared/src/audit.ts): the INSERT, the chain head and the audit row.
+      expect(data).to.have.length(1);
+      expect(data[0]).to.match(/^with claimed as \(insert into "transfers"/);
+      expect(data[0]).to.match(/insert into audit_events/);
+    } else {
+      expect(data[0]).to.match(/^insert into [`"]transfers[`"]/);
+      // The rest is the audit row of the same transaction: no account is read.
+      expect(data.slice(1)).to.have.length(3);
+      for (const sql of data.slice(1)) expect(sql).to.match(/audit_(chain|events)/);
+    }
     expect(await balanceOf(db(), alice.primary)).to.equal('96.50');
     expect(await balanceOf(db(), bob.primary)).to.equal('3.50');
   });

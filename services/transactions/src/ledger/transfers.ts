@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { recordAudit, type AuditEvent } from '#shared/audit.js';
+import { insertAudited, type AuditEvent } from '#shared/audit.js';
 import { formatCents } from '#shared/contract/money.js';
 import { unauthorized } from '#shared/errors.js';
 import { nowIso, toIso } from '#shared/timestamps.js';
@@ -107,20 +107,16 @@ function transferRow(
  * Inserts the transfer row unless its key was already used; false means it was (the caller
  * replays the stored outcome). On PostgreSQL a concurrent request with the same key waits on the
  * unique index until the first one's transaction commits, then finds the key used. The audit row
- * is written in the same transaction, after the INSERT (which on SQLite takes the write lock).
+ * is written in the same transaction (shared/src/audit.ts: one statement on PostgreSQL).
  */
 async function insertClaim(db: Knex, row: Record<string, unknown>, event: AuditEvent): Promise<boolean> {
   try {
     const claimed = await withWriteRetry(() =>
-      db.transaction(async (trx) => {
-        const ids = (await trx('transfers')
-          .insert(row)
-          .onConflict(['initiated_by', 'idempotency_key'])
-          .ignore()
-          .returning(['id'])) as Array<{ id: number }>;
-        if (ids.length === 1) await recordAudit(trx, event);
-        return ids;
-      }),
+      insertAudited(
+        db,
+        db('transfers').insert(row).onConflict(['initiated_by', 'idempotency_key']).ignore().returning(['id']),
+        event,
+      ),
     );
     return claimed.length === 1;
   } catch (err) {
