@@ -5,6 +5,7 @@
  * it starts the real transactions service (services/transactions/src/server.ts) in its own
  * process, funds BENCH_ACCOUNTS accounts, fires BENCH_TRANSFERS signed HTTP transfers at
  * concurrency BENCH_CONCURRENCY between random accounts, then checks the money invariants.
+ * The audit trail is checked too: one row per transfer, all chained by the service's sealer, intact.
  * Environment: BENCH_DATABASES=sqlite,postgres (default both), BENCH_TRANSFERS (4000),
  * BENCH_CONCURRENCY (16), BENCH_ACCOUNTS (200), BENCH_LOG_LEVEL (info), BENCH_CPU_PROF (a directory:
  * write a V8 CPU profile of the service there).
@@ -22,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { migrateDatabase } from '#jobs/migrate.js';
+import { verifyAuditChain } from '#shared/audit-verify.js';
 import { formatCents } from '#shared/contract/money.js';
 import { createDb } from '#shared/db.js';
 import { createLogger } from '#shared/logger.js';
@@ -57,6 +59,8 @@ interface Result {
   p99: number;
   statuses: Record<string, number>;
   violations: string[];
+  /** Seconds from the last answer until the service's sealer had chained every audit row. */
+  sealedAfterS: number;
   /** CPU milliseconds per transfer: the service process, and the whole machine (client and database included). */
   cpuMs: { service: number; machine: number };
 }
@@ -244,6 +248,36 @@ async function checkInvariants(db: Knex, accounts: Account[], succeeded: number)
   return violations;
 }
 
+/**
+ * The audit trail kept up: one row per transfer stored, every row chained by the service's own
+ * sealer (startAuditSealer) within AUDIT_SEAL_WAIT_S of the last answer, and the chain intact.
+ */
+const AUDIT_SEAL_WAIT_S = 30;
+async function checkAuditTrail(db: Knex, violations: string[]): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const waiting = await db('audit_events').whereNull('hash').count<{ n: unknown }[]>({ n: '*' }).first();
+    if (Number(waiting?.n) === 0) break;
+    if (performance.now() - started > AUDIT_SEAL_WAIT_S * 1000) {
+      violations.push(`${String(waiting?.n)} audit rows still unsealed after ${AUDIT_SEAL_WAIT_S} s`);
+      break;
+    }
+    await sleep(100);
+  }
+  const sealedAfterS = (performance.now() - started) / 1000;
+  const stored = await db('transfers').count<{ n: unknown }[]>({ n: '*' }).first();
+  const audited = await db('audit_events')
+    .whereIn('event', ['transfer', 'deposit'])
+    .count<{ n: unknown }[]>({ n: '*' })
+    .first();
+  if (Number(audited?.n) !== Number(stored?.n)) {
+    violations.push(`${String(audited?.n)} transfer audit rows for ${String(stored?.n)} transfers stored`);
+  }
+  const chain = await verifyAuditChain(db);
+  if (!chain.ok) violations.push(`audit chain: ${'brokenAt' in chain ? chain.brokenAt : 'no table'}`);
+  return sealedAfterS;
+}
+
 async function run(kind: string): Promise<Result> {
   let url: string;
   let cleanup = () => {};
@@ -275,6 +309,7 @@ async function run(kind: string): Promise<Result> {
     const sorted = [...measured.latencies].sort((a, b) => a - b);
     const succeeded = (warm.statuses['201'] ?? 0) + (measured.statuses['201'] ?? 0);
     const violations = await checkInvariants(db, accounts, succeeded);
+    const sealedAfterS = await checkAuditTrail(db, violations);
     for (const [status, n] of Object.entries(measured.statuses)) {
       if (status !== '201' && status !== '422') violations.push(`${n} answers with status ${status}`);
     }
@@ -288,6 +323,7 @@ async function run(kind: string): Promise<Result> {
       p99: percentile(sorted, 99),
       statuses: measured.statuses,
       violations,
+      sealedAfterS,
       cpuMs,
     };
   } finally {
@@ -332,6 +368,12 @@ for (const r of results) {
       ' ' + JSON.stringify(r.statuses).padEnd(17),
       r.violations.length === 0 ? '0' : r.violations.join('; '),
     ].join(' '),
+  );
+}
+for (const r of results) {
+  console.log(
+    `${r.database}: audit trail chained by the service's sealer ${r.sealedAfterS.toFixed(1)} s after the last ` +
+      'answer (one row per transfer stored, chain walked as audit:verify does: any gap or break is a violation above)',
   );
 }
 agent.destroy();

@@ -112,8 +112,9 @@ db_ledger_checks() {
   [[ "$unbalanced" == 0 && "$journal_off" == 0 && "$accounts_off" == 0 && "$users_off" == 0 ]]
 }
 
-# The audit chain when a table audit_events with (id, hash, prev_hash) exists: every row's
-# prev_hash is the hash of the row before it. Prints what was found.
+# The audit chain when a table audit_events with (id, hash, prev_hash) exists: every sealed row's
+# prev_hash is the hash of the row before it in the chain (seq order; the newest rows may not be
+# sealed yet). Prints what was found.
 db_audit_chain() {
   local columns broken
   columns="$("$@" -At -c "select count(*) from information_schema.columns
@@ -123,8 +124,8 @@ db_audit_chain() {
   elif [[ "$columns" != 3 ]]; then
     echo "audit_events has no (id, hash, prev_hash) chain, not checked"
   else
-    broken="$("$@" -At -c "select count(*) from (select prev_hash, lag(hash) over (order by id) as before
-      from audit_events) c where before is not null and prev_hash is distinct from before")" || return 1
+    broken="$("$@" -At -c "select count(*) from (select prev_hash, lag(hash) over (order by seq) as before
+      from audit_events where seq is not null) c where before is not null and prev_hash is distinct from before")" || return 1
     echo "$broken broken link(s)"
     [[ "$broken" == 0 ]]
   fi

@@ -20,7 +20,11 @@ await runMain(
         console.error('audit:verify: no audit_events table in this database (run npm run db:migrate first)');
         code = 2;
       } else if (check.ok) {
-        console.log(`audit:verify: chain intact, ${check.rows} events`);
+        const waiting =
+          check.unsealed > 0
+            ? ` (and ${check.unsealed} newer not sealed yet: the services chain them within a second)`
+            : '';
+        console.log(`audit:verify: chain intact, ${check.rows} events${waiting}`);
         code = 0;
       } else {
         console.error(`audit:verify: chain broken after ${check.rows} good events at ${check.brokenAt}`);

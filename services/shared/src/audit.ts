@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { dbClient } from './db.js';
+import type { Logger } from './logger.js';
+import { startPeriodic, type PeriodicJob } from './periodic.js';
 import { requestContext } from './request-context.js';
 
 /**
  * The audit trail: one shared helper, and each service writes its own events with it, in the same
  * transaction as the action it records (docs/ARCHITECTURE.md §9). The web service writes logins,
  * logouts, registrations, admin page views and the refusals of its rate limits; the transactions
- * service writes transfers, deposits and account openings.
+ * service writes account openings. A transfer's or a deposit's row is written by the database, in
+ * the transfer's own INSERT (trigger `transfers_audited`, transactions migration 20261205000500),
+ * so that a transfer stays one statement. Rows are written unsealed and chained shortly after by
+ * sealAuditTrail, which every replica runs every second (startAuditSealer).
  */
 export type AuditEventName =
   | 'login.succeeded'
@@ -49,10 +53,10 @@ export interface AuditEvent {
   clientIp?: string | null;
 }
 
-/** One stored row, as hashed and verified. */
+/** One stored row, as hashed and verified. `seq`, `prev_hash` and `hash` are null until sealed. */
 export interface AuditRow {
   id: number | string;
-  seq: number | string;
+  seq: number | string | null;
   occurred_at: string;
   request_id: string | null;
   actor_id: number | string | null;
@@ -61,26 +65,16 @@ export interface AuditRow {
   event: string;
   outcome: string;
   details: string;
-  prev_hash: string;
-  hash: string;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 
-/**
- * The hash of a row: SHA-256 over the previous hash, a newline and the JSON array of every column
- * but `id`, `prev_hash` and `hash`, `seq` first. PostgreSQL computes the same characters in SQL
- * (appendStatement), so the array is built as "[" + seq + "," + the rest (contentAfterSeq).
- */
+/** The hash of a row: SHA-256 over the previous hash and every column but `id` and `hash`. */
 export function auditHash(row: Omit<AuditRow, 'id' | 'hash'>): string {
-  return createHash('sha256')
-    .update(`${row.prev_hash}\n[${Number(row.seq)},${contentAfterSeq(row)}`)
-    .digest('hex');
-}
-
-/** The hashed columns after `seq`, as the tail of their JSON array (no opening bracket). */
-function contentAfterSeq(row: Omit<AuditRow, 'id' | 'hash' | 'seq' | 'prev_hash'>): string {
-  return JSON.stringify([
+  const content = JSON.stringify([
+    Number(row.seq),
     row.occurred_at,
     row.request_id,
     row.actor_id === null ? null : Number(row.actor_id),
@@ -89,19 +83,20 @@ function contentAfterSeq(row: Omit<AuditRow, 'id' | 'hash' | 'seq' | 'prev_hash'
     row.event,
     row.outcome,
     row.details,
-  ]).slice(1);
+  ]);
+  return createHash('sha256')
+    .update(`${row.prev_hash ?? ''}\n${content}`)
+    .digest('hex');
 }
 
-interface ChainHead {
-  seq: number | string;
-  last_hash: string;
-}
-
-type AuditContent = Omit<AuditRow, 'id' | 'hash' | 'seq' | 'prev_hash'>;
-
-function contentOf(event: AuditEvent): AuditContent {
+/**
+ * Writes one event, unsealed, with `db`: inside its transaction when it is one, so the action and
+ * its audit row commit or roll back together. One INSERT and no lock: writers never wait for each
+ * other. The sealer (sealAuditTrail) chains the row within a second.
+ */
+export async function recordAudit(db: Knex | Knex.Transaction, event: AuditEvent): Promise<void> {
   const context = requestContext.getStore();
-  return {
+  await db('audit_events').insert({
     occurred_at: new Date().toISOString(),
     request_id: event.requestId ?? context?.requestId ?? null,
     actor_id: event.actorId ?? null,
@@ -110,100 +105,70 @@ function contentOf(event: AuditEvent): AuditContent {
     event: event.event,
     outcome: event.outcome,
     details: JSON.stringify(event.details ?? {}),
-  };
-}
-
-const NO_HEAD = 'audit_chain has no head row: run the migrations';
-
-/**
- * SQLite: a transaction of several statements. Taking the head first (an UPDATE) takes the file's
- * write lock, so concurrent writers take turns until commit.
- */
-async function appendInTransaction(trx: Knex.Transaction, event: AuditEvent): Promise<void> {
-  const heads = (await trx('audit_chain')
-    .where({ id: 1 })
-    .update({ seq: trx.raw('seq + 1') })
-    .returning(['seq', 'last_hash'])) as ChainHead[];
-  const head = heads[0];
-  if (!head) throw new Error(NO_HEAD);
-  const row = { seq: Number(head.seq), ...contentOf(event), prev_hash: head.last_hash };
-  const hash = auditHash(row);
-  await trx('audit_events').insert({ ...row, hash });
-  await trx('audit_chain').where({ id: 1 }).update({ last_hash: hash });
-}
-
-/**
- * PostgreSQL: `action` (an INSERT … RETURNING, or none) and its audit row in one statement, so one
- * round trip and the head's row lock held only for that statement's commit. The audit row is
- * written only when the action returned a row. `for update` makes concurrent writers wait for the
- * head and then read its latest version (READ COMMITTED re-checks a locked row), so each row
- * chains onto the one committed before it. Returns the action's rows.
- */
-async function appendStatement(
-  db: Knex | Knex.Transaction,
-  action: Knex.QueryBuilder | null,
-  event: AuditEvent,
-): Promise<Array<Record<string, unknown>>> {
-  const content = contentOf(event);
-  const result = await db.raw(
-    `with claimed as (?),
-      head as (select seq + 1 as seq, last_hash from audit_chain
-               where id = 1 and exists (select 1 from claimed) for update),
-      entry as (select seq, last_hash as prev_hash,
-                encode(sha256(convert_to(last_hash || chr(10) || '[' || seq::text || ',' || ?::text, 'UTF8')), 'hex') as hash
-                from head),
-      bumped as (update audit_chain set seq = entry.seq, last_hash = entry.hash from entry where audit_chain.id = 1),
-      appended as (insert into audit_events
-                     (seq, occurred_at, request_id, actor_id, actor, client_ip, event, outcome, details, prev_hash, hash)
-                   select seq, ?, ?, ?, ?, ?, ?, ?, ?, prev_hash, hash from entry returning seq)
-    select claimed.*, (select count(*) from appended)::int as audit_rows from claimed`,
-    [
-      action ?? db.raw('select 1 as claimed'),
-      contentAfterSeq(content),
-      content.occurred_at,
-      content.request_id,
-      content.actor_id,
-      content.actor,
-      content.client_ip,
-      content.event,
-      content.outcome,
-      content.details,
-    ],
-  );
-  const rows = (result as { rows: Array<Record<string, unknown>> }).rows;
-  if (rows.length > 0 && rows[0]?.audit_rows === 0) throw new Error(NO_HEAD);
-  return rows.map(({ audit_rows: _counted, ...row }) => row);
-}
-
-function isTransaction(db: Knex | Knex.Transaction): db is Knex.Transaction {
-  return 'commit' in db && typeof db.commit === 'function';
-}
-
-/**
- * Appends one event to the chain: inside `db`'s transaction when it is one (the action and its
- * audit row commit or roll back together), else in a transaction of its own.
- */
-export async function recordAudit(db: Knex | Knex.Transaction, event: AuditEvent): Promise<void> {
-  if (dbClient(db) === 'pg') {
-    await appendStatement(db, null, event);
-    return;
-  }
-  if (isTransaction(db)) {
-    await appendInTransaction(db, event);
-    return;
-  }
-  await db.transaction((trx) => appendInTransaction(trx, event));
-}
-
-/**
- * Runs `action` (an INSERT … RETURNING) and, when it returned a row, appends `event` in the same
- * transaction; returns the action's rows. On PostgreSQL that is one statement (appendStatement).
- */
-export async function insertAudited<Row>(db: Knex, action: Knex.QueryBuilder, event: AuditEvent): Promise<Row[]> {
-  if (dbClient(db) === 'pg') return (await appendStatement(db, action, event)) as Row[];
-  return db.transaction(async (trx) => {
-    const rows = (await action.transacting(trx)) as Row[];
-    if (rows.length === 1) await appendInTransaction(trx, event);
-    return rows;
   });
+}
+
+/** How often each replica seals: the longest a new row waits to be chained, give or take a round. */
+export const AUDIT_SEAL_INTERVAL_MS = 1_000;
+
+/** Rows sealed per transaction: a few milliseconds of the write lock on SQLite. */
+export const AUDIT_SEAL_BATCH = 200;
+
+/**
+ * Chains the unsealed rows, oldest id first, onto the head (`audit_chain`): each gets the next
+ * `seq`, the previous row's hash and its own. Taking the head first (an UPDATE) makes sealers take
+ * turns: every replica of both services runs one, and a second one finds nothing left to seal.
+ * The database lets an UPDATE through only when it seals an unsealed row and changes nothing
+ * else (migration 20261205000400). Returns the number of rows sealed.
+ */
+export async function sealAuditTrail(db: Knex, batch = AUDIT_SEAL_BATCH): Promise<number> {
+  // The partial index answers this without a transaction, so an idle trail costs one read.
+  if (!(await db('audit_events').whereNull('hash').first('id'))) return 0;
+  return db.transaction(async (trx) => {
+    const [head] = (await trx('audit_chain')
+      .where({ id: 1 })
+      .update({ seq: trx.raw('seq') })
+      .returning(['seq', 'last_hash'])) as Array<{ seq: number | string; last_hash: string }>;
+    if (!head) throw new Error('audit_chain has no head row: run the migrations');
+    const rows = (await trx('audit_events').whereNull('hash').orderBy('id').limit(batch)) as AuditRow[];
+    if (rows.length === 0) return 0;
+    let seq = Number(head.seq);
+    let previous = head.last_hash;
+    const sealed: Array<[number, number, string, string]> = [];
+    for (const row of rows) {
+      seq += 1;
+      const hash = auditHash({ ...row, seq, prev_hash: previous });
+      sealed.push([Number(row.id), seq, previous, hash]);
+      previous = hash;
+    }
+    const values = sealed.map(() => '(cast(? as bigint), cast(? as bigint), ?, ?)').join(', ');
+    const result = (await trx.raw(
+      `with sealed (id, seq, prev_hash, hash) as (values ${values})
+       update audit_events set seq = sealed.seq, prev_hash = sealed.prev_hash, hash = sealed.hash
+       from sealed where audit_events.id = sealed.id and audit_events.hash is null`,
+      sealed.flat(),
+    )) as { rowCount?: number; changes?: number } | undefined;
+    const changed = result?.rowCount ?? result?.changes;
+    if (changed !== undefined && changed !== sealed.length) {
+      throw new Error(`audit seal: ${sealed.length} rows read, ${changed} sealed`);
+    }
+    await trx('audit_chain').where({ id: 1 }).update({ seq, last_hash: previous });
+    return sealed.length;
+  });
+}
+
+/**
+ * Seals every `intervalMs` all that is waiting, in batches; graceful shutdown seals what is left
+ * once more, so that a replica stopped by a flip leaves nothing unsealed behind it.
+ */
+export function startAuditSealer(db: Knex, logger: Logger, intervalMs = AUDIT_SEAL_INTERVAL_MS): PeriodicJob {
+  async function sealAll() {
+    try {
+      while ((await sealAuditTrail(db)) === AUDIT_SEAL_BATCH);
+    } catch (err) {
+      // The database may be away, or another sealer held the head past busy_timeout: next round.
+      logger.warn({ err: (err as Error).message }, 'audit trail: sealing failed, retried next round');
+    }
+  }
+  return startPeriodic(intervalMs, sealAll, sealAll);
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
+import { startPeriodic, type PeriodicJob } from '#shared/periodic.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -15,16 +16,14 @@ export async function purgeRefusedTransfers(db: Knex, retentionDays: number, now
 
 /**
  * Runs purgeRefusedTransfers every `intervalMs`, like the web service's purge of expired sessions
- * (every replica does; the delete is idempotent). The timer does not keep the process alive, and
- * `stop` (graceful shutdown) waits for a purge under way.
+ * (every replica does; the delete is idempotent).
  */
 export function startHousekeeping(
   db: Knex,
   logger: Logger,
   options: { intervalMs: number; retentionDays: number },
-): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  async function purgeOnce() {
+): PeriodicJob {
+  return startPeriodic(options.intervalMs, async function purgeOnce() {
     try {
       const refusedTransfers = await purgeRefusedTransfers(db, options.retentionDays);
       if (refusedTransfers > 0) logger.info({ refusedTransfers }, 'old refused transfers purged');
@@ -32,15 +31,5 @@ export function startHousekeeping(
       // The database may be away for a while: the next round tries again.
       logger.warn({ err: (err as Error).message }, 'purge of old refused transfers failed');
     }
-  }
-  const timer = setInterval(function housekeepingRound() {
-    running = running.then(purgeOnce);
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  });
 }

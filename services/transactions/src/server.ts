@@ -1,4 +1,5 @@
 import '#shared/threadpool.js';
+import { startAuditSealer } from '#shared/audit.js';
 import { createDb } from '#shared/db.js';
 import { handleShutdownSignals, listen } from '#shared/http-server.js';
 import { runMain } from '#shared/main.js';
@@ -14,10 +15,12 @@ await runMain('transactions', loadTransactionsConfig, async (config, logger) => 
     intervalMs: config.purgeIntervalS * 1000,
     retentionDays: config.refusedTransferRetentionDays,
   });
+  const sealer = startAuditSealer(db, logger);
   logger.info({ port: config.port, color: config.appColor }, 'transactions service listening');
   handleShutdownSignals(logger, async () => {
     await running.close();
     await housekeeping.stop();
+    await sealer.stop();
     await db.destroy();
   });
 });

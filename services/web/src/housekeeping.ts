@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '#shared/logger.js';
+import { startPeriodic, type PeriodicJob } from '#shared/periodic.js';
 import { purgeExpiredLimits } from './auth/rate-limits.js';
 import { purgeExpiredSessions } from './auth/session-store.js';
 
@@ -9,12 +10,10 @@ export async function purgeExpired(db: Knex, now = Date.now()): Promise<{ sessio
 }
 
 /**
- * Runs purgeExpired every `intervalMs` (every replica does; the deletes are idempotent). The timer
- * does not keep the process alive, and `stop` (graceful shutdown) waits for a purge under way.
+ * Runs purgeExpired every `intervalMs` (every replica does; the deletes are idempotent).
  */
-export function startHousekeeping(db: Knex, logger: Logger, intervalMs: number): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  async function purgeOnce() {
+export function startHousekeeping(db: Knex, logger: Logger, intervalMs: number): PeriodicJob {
+  return startPeriodic(intervalMs, async function purgeOnce() {
     try {
       const purged = await purgeExpired(db);
       if (purged.sessions + purged.limits > 0) logger.info(purged, 'expired sessions and rate-limit counters purged');
@@ -22,15 +21,5 @@ export function startHousekeeping(db: Knex, logger: Logger, intervalMs: number):
       // The database may be away for a while: the next round tries again.
       logger.warn({ err: (err as Error).message }, 'purge of expired sessions failed');
     }
-  }
-  const timer = setInterval(function housekeepingRound() {
-    running = running.then(purgeOnce);
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  });
 }

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import request from 'supertest';
-import { recordAudit } from '#shared/audit.js';
+import { recordAudit, sealAuditTrail, startAuditSealer } from '#shared/audit.js';
 import { verifyAuditChain } from '#shared/audit-verify.js';
 import { dbClient } from '#shared/db.js';
+import { createLogger } from '#shared/logger.js';
 import { describeEachDatabase, freshDatabase } from '../../helpers/databases.js';
 import {
   csrfFrom,
@@ -52,9 +54,13 @@ describeEachDatabase('the audit trail', ({ db, url }) => {
   });
   after(() => stack.close());
 
-  const rowsAfter = async (seq: number): Promise<Row[]> =>
-    db()('audit_events').where('seq', '>', seq).orderBy('seq').select<Row[]>('*');
-  const lastSeq = async () => Number((await db()('audit_chain').where({ id: 1 }).first()).seq);
+  const rowsAfter = async (id: number): Promise<Row[]> =>
+    db()('audit_events').where('id', '>', id).orderBy('id').select<Row[]>('*');
+  const lastId = async () => Number((await db()('audit_events').max({ id: 'id' }).first())?.id ?? 0);
+  /** What every replica does every second (startAuditSealer), run here until nothing is left. */
+  const sealAll = async () => {
+    while ((await sealAuditTrail(db())) > 0);
+  };
 
   async function loggedIn(username: string): Promise<Agent> {
     const agent = request.agent(stack.web.callback());
@@ -78,7 +84,8 @@ describeEachDatabase('the audit trail', ({ db, url }) => {
   }
 
   it('records each action with its request id, actor, address and outcome, and no secret', async () => {
-    const start = await lastSeq();
+    await sealAll(); // the seed's rows
+    const start = await lastId();
     const name = unique('audited');
     expect((await submitRegistration(request.agent(stack.web.callback()), name, 'longenough1')).status).to.equal(302);
     expect((await submitLogin(request.agent(stack.web.callback()), 'alice', 'wrong-password')).status).to.equal(401);
@@ -125,14 +132,22 @@ describeEachDatabase('the audit trail', ({ db, url }) => {
       expect(row.client_ip, row.event).to.match(/127\.0\.0\.1/);
       expect(JSON.stringify(row)).to.not.contain('password').and.not.contain('wrong-password');
     }
-    expect(await verifyAuditChain(db())).to.deep.include({ ok: true });
+    // Written unsealed; the sealer chains them, in the order they were written.
+    expect(rows.map((r) => r.seq)).to.deep.equal(rows.map(() => null));
+    expect(await verifyAuditChain(db())).to.deep.include({ ok: true, unsealed: rows.length });
+    await sealAll();
+    const sealed = await rowsAfter(start);
+    const first = Number(sealed[0]?.seq);
+    expect(sealed.map((r) => Number(r.seq))).to.deep.equal(sealed.map((_, i) => first + i));
+    expect(await verifyAuditChain(db())).to.deep.include({ ok: true, unsealed: 0 });
   });
 
   it('stays one unbroken chain under 40 concurrent logins and 40 concurrent transfers', async function () {
     this.timeout(120_000);
     const bob = await primaryAccountOf(db(), 'bob');
     const charlie = await loggedIn('charlie');
-    const start = await lastSeq();
+    await sealAll();
+    const start = await lastId();
     const from = await primaryAccountOf(db(), 'charlie');
     // The session's CSRF token is made by its first form: one first, then the other 39 at once.
     await charlie.get('/transfer').expect(200);
@@ -172,22 +187,61 @@ describeEachDatabase('the audit trail', ({ db, url }) => {
     const rows = await rowsAfter(start);
     expect(rows.filter((r) => r.event === 'login.succeeded')).to.have.length(40);
     expect(rows.filter((r) => r.event === 'transfer' && r.outcome === 'accepted')).to.have.length(40);
-    expect(rows.map((r) => Number(r.seq))).to.deep.equal(rows.map((_, i) => start + 1 + i));
-    expect(await verifyAuditChain(db())).to.deep.include({ ok: true });
+    // Three sealers at once (three replicas): they take turns on the head and make one chain.
+    const sealedBy = await Promise.all([sealAuditTrail(db(), 7), sealAuditTrail(db(), 7), sealAuditTrail(db(), 7)]);
+    expect(sealedBy.reduce((a, b) => a + b)).to.equal(Math.min(21, rows.length));
+    await sealAll();
+    const sealed = await rowsAfter(start);
+    const first = Number(sealed[0]?.seq);
+    expect(sealed.map((r) => Number(r.seq)).sort((a, b) => a - b)).to.deep.equal(sealed.map((_, i) => first + i));
+    expect(await verifyAuditChain(db())).to.deep.include({ ok: true, unsealed: 0 });
     expect(await auditVerify(url())).to.deep.include({ code: 0 });
   });
 
   it('refuses UPDATE and DELETE on the trail, and DELETE of its head, in the database itself', async () => {
+    await recordAudit(db(), { event: 'logout', outcome: 'succeeded' });
+    await sealAll();
+    await recordAudit(db(), { event: 'logout', outcome: 'succeeded' });
+    const unsealed = await lastId();
+    const sealed = unsealed - 1;
     for (const attempt of [
-      () => db()('audit_events').where({ seq: 1 }).update({ outcome: 'forged' }),
-      () => db()('audit_events').where({ seq: 1 }).delete(),
+      () => db()('audit_events').where({ id: sealed }).update({ outcome: 'forged' }),
+      () =>
+        db()('audit_events')
+          .where({ id: sealed })
+          .update({ hash: 'f'.repeat(64) }),
+      () => db()('audit_events').where({ id: sealed }).delete(),
+      // An unsealed row: its content stays as written, even when "sealed" at the same time.
+      () => db()('audit_events').where({ id: unsealed }).update({ actor: 'mallory' }),
+      () =>
+        db()('audit_events')
+          .where({ id: unsealed })
+          .update({ actor: 'mallory', seq: 10 ** 9, hash: 'f'.repeat(64) }),
+      () => db()('audit_events').where({ id: unsealed }).delete(),
       () => db()('audit_chain').delete(),
     ]) {
       let refused: unknown;
       await attempt().catch((err: unknown) => (refused = err));
-      expect(String(refused)).to.contain('audit_append_only');
+      expect(String(refused), attempt.toString()).to.contain('audit_append_only');
     }
-    expect(await verifyAuditChain(db())).to.deep.include({ ok: true });
+    await sealAll();
+    expect(await verifyAuditChain(db())).to.deep.include({ ok: true, unsealed: 0 });
+  });
+
+  it('is sealed by the services themselves: every round, and once more when a replica stops', async () => {
+    const unsealed = async () => Number((await db()('audit_events').whereNull('hash').count({ n: '*' }).first())?.n);
+    await recordAudit(db(), { event: 'logout', outcome: 'succeeded' });
+    const sealer = startAuditSealer(db(), createLogger('test', 'silent'), 20);
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await unsealed()) > 0 && Date.now() < deadline) await sleep(20);
+      expect(await unsealed()).to.equal(0);
+    } finally {
+      await recordAudit(db(), { event: 'logout', outcome: 'succeeded' });
+      await sealer.stop();
+    }
+    expect(await unsealed()).to.equal(0);
+    expect(await verifyAuditChain(db())).to.deep.include({ ok: true, unsealed: 0 });
   });
 
   describe('the admin page', () => {
@@ -234,6 +288,7 @@ describeEachDatabase('audit:verify', ({ db, url, kind }) => {
     for (let i = 1; i <= 5; i += 1) {
       await recordAudit(db(), { event: 'login.succeeded', outcome: 'succeeded', actorId: i, actor: `user${i}` });
     }
+    await sealAuditTrail(db());
   });
 
   async function dropTriggers() {
@@ -245,8 +300,13 @@ describeEachDatabase('audit:verify', ({ db, url, kind }) => {
     }
   }
 
-  it('exits 0 on a whole chain, then 1 naming the first edited row, then the deleted one', async () => {
+  it('exits 0 on a whole chain, saying how many rows wait for the sealer, then 1 naming the first edited row, then the deleted one', async () => {
     expect(await auditVerify(url())).to.deep.equal({ code: 0, out: 'audit:verify: chain intact, 5 events\n' });
+    await recordAudit(db(), { event: 'logout', outcome: 'succeeded' });
+    expect(await auditVerify(url())).to.deep.equal({
+      code: 0,
+      out: 'audit:verify: chain intact, 5 events (and 1 newer not sealed yet: the services chain them within a second)\n',
+    });
     await dropTriggers();
     await db()('audit_events').where({ seq: 3 }).update({ actor: 'mallory' });
     const edited = await auditVerify(url());
@@ -265,6 +325,7 @@ describeEachDatabase('audit:verify', ({ db, url, kind }) => {
     try {
       await migrate(other);
       for (let i = 0; i < 3; i += 1) await recordAudit(other, { event: 'logout', outcome: 'succeeded' });
+      await sealAuditTrail(other);
       if (dbClient(other) === 'pg') await other.raw('drop trigger audit_append_only on audit_events');
       else await other.raw('drop trigger audit_append_only_delete');
       await other('audit_events').where({ seq: 3 }).delete();

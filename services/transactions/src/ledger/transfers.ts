@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { insertAudited, type AuditEvent } from '#shared/audit.js';
 import { formatCents } from '#shared/contract/money.js';
 import { unauthorized } from '#shared/errors.js';
+import { requestContext } from '#shared/request-context.js';
 import { nowIso, toIso } from '#shared/timestamps.js';
 import type { AccountIdentity } from './account-identities.js';
 import type { AccountRow } from './accounts.js';
@@ -30,28 +30,13 @@ export async function executeMovement(db: Knex, actorId: number, req: MovementRe
   const hash = requestHash(req);
   const resolved = req.kind === 'transfer' ? await resolveTransfer(db, actorId, req) : await resolveDeposit(db, req);
   const row = (refusal: Refusal | undefined) => transferRow(actorId, req, hash, resolved, refusal);
-  // The audit row of the claim, written in the claim's transaction (shared/src/audit.ts).
-  const audit = (claim: ReturnType<typeof row>, refusal: Refusal | undefined): AuditEvent => ({
-    event: req.kind,
-    outcome: refusal ? 'refused' : 'accepted',
-    actorId,
-    details: {
-      reference: claim.reference,
-      amount: formatCents(req.amountCents),
-      currency: claim.currency,
-      fromAccount: resolved.from?.number ?? null,
-      toAccount: resolved.to?.number ?? null,
-      refusal: refusal?.code ?? null,
-    },
-  });
 
   let refusal = resolved.refusal;
   const { from, to } = resolved;
   if (!refusal && from && to) {
     const claim = row(undefined);
     try {
-      if (!(await insertClaim(db, claim, audit(claim, undefined))))
-        return replay(db, actorId, req.idempotencyKey, hash);
+      if (!(await insertClaim(db, claim))) return replay(db, actorId, req.idempotencyKey, hash);
       return {
         outcome: 'succeeded',
         replay: false,
@@ -71,8 +56,7 @@ export async function executeMovement(db: Knex, actorId: number, req: MovementRe
     }
   }
   refusal ??= refuse(422, 'refused', 'Opération refusée.');
-  const refused = row(refusal);
-  if (!(await insertClaim(db, refused, audit(refused, refusal)))) return replay(db, actorId, req.idempotencyKey, hash);
+  if (!(await insertClaim(db, row(refusal)))) return replay(db, actorId, req.idempotencyKey, hash);
   return { outcome: 'refused', replay: false, refusal };
 }
 
@@ -83,6 +67,7 @@ function transferRow(
   { from, to }: Resolution,
   refusal: Refusal | undefined,
 ) {
+  const context = requestContext.getStore();
   return {
     reference: newReference(),
     kind: req.kind,
@@ -100,23 +85,28 @@ function transferRow(
     failure_code: refusal?.code ?? null,
     failure_message: refusal?.message ?? null,
     created_at: nowIso(),
+    // Named by its audit row (written by the database with the row).
+    request_id: context?.requestId ?? null,
+    client_ip: context?.clientIp ?? null,
   };
 }
 
 /**
  * Inserts the transfer row unless its key was already used; false means it was (the caller
  * replays the stored outcome). On PostgreSQL a concurrent request with the same key waits on the
- * unique index until the first one's transaction commits, then finds the key used. The audit row
- * is written in the same transaction (shared/src/audit.ts: one statement on PostgreSQL).
+ * unique index until the first one's statement commits, then finds the key used. The same
+ * statement posts the transfer (rules.ts) and writes its audit row (transactions migration
+ * 20261205000500, with the request id and client address the row carries).
  */
-async function insertClaim(db: Knex, row: Record<string, unknown>, event: AuditEvent): Promise<boolean> {
+async function insertClaim(db: Knex, row: Record<string, unknown>): Promise<boolean> {
   try {
-    const claimed = await withWriteRetry(() =>
-      insertAudited(
-        db,
-        db('transfers').insert(row).onConflict(['initiated_by', 'idempotency_key']).ignore().returning(['id']),
-        event,
-      ),
+    const claimed = await withWriteRetry(
+      () =>
+        db('transfers')
+          .insert(row)
+          .onConflict(['initiated_by', 'idempotency_key'])
+          .ignore()
+          .returning(['id']) as Promise<Array<{ id: number }>>,
     );
     return claimed.length === 1;
   } catch (err) {

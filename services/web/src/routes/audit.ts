@@ -73,8 +73,9 @@ export function auditRoutes({ db, render }: PageDeps): Router {
       if (filters.event) query.where('event', filters.event);
       if (filters.from) query.where('occurred_at', '>=', `${filters.from}T00:00:00.000Z`);
       if (filters.to) query.where('occurred_at', '<=', `${filters.to}T23:59:59.999Z`);
+      // By id: the rows not sealed yet (no seq for a second or so) come first, as the newest.
       const found = (await query
-        .orderBy('seq', 'desc')
+        .orderBy('id', 'desc')
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)) as AuditRow[];
       hasNext = found.length > PAGE_SIZE;
