@@ -43,7 +43,13 @@ export function run(
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
-    child.stdin?.end(options.input ?? '');
+    // A command that exits without reading its input (`ss`, most of them) may have closed the pipe
+    // before this write or end reaches it (EPIPE): its exit code and output say what happened.
+    child.stdin?.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ENOTCONN') reject(err);
+    });
+    if (options.input === undefined) child.stdin?.end();
+    else child.stdin?.end(options.input);
   });
 }
 
