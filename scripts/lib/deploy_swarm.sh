@@ -307,6 +307,8 @@ swarm_switch_to() {
     return 1
   fi
   swarm_confirm_public "$colour" || return 1
+  # When the public URL answered from the colour, before the old workers' drain below.
+  SWARM_SERVED_AFTER="$(elapsed_s "$START_MS")"
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
   sgx bash -c 'deadline=$((SECONDS + $2))
     while ((SECONDS < deadline)); do
@@ -432,7 +434,7 @@ swarm_main() {
       fi
       die "the switch to $target failed; $active keeps serving"
     fi
-    log "gateway now routes to $target (switch took $(elapsed_s "$flip_ms")s)"
+    log "gateway now routes to $target (switch took $(elapsed_s "$flip_ms")s; $SWARM_URL served by $target ${SWARM_SERVED_AFTER}s after the $ACTION started)"
   fi
   if is_true "$RUN_SMOKE" && ! run_smoke "$SWARM_URL"; then
     [[ -n "$active" ]] || die "smoke checks failed on $SWARM_URL"
