@@ -381,9 +381,13 @@ swarm_main() {
   fi
   log "replicas: web $WEB_REPLICAS, transactions $TRANSACTIONS_REPLICAS per colour"
   [[ "$db_runs" == true ]] || swarm_secrets_ensure
-  # The env file's settings (not secrets) go to the services' environment.
+  # The env file's settings (not secrets) go to the services' environment (the stack file's
+  # `x-service-env` names the same ones).
   local setting value
-  for setting in LOG_LEVEL SCRYPT_LOG_N SCRYPT_R SCRYPT_P; do
+  for setting in LOG_LEVEL SCRYPT_LOG_N SCRYPT_R SCRYPT_P \
+    LOGIN_MAX_FAILURES_PER_USER_AND_IP LOGIN_MAX_FAILURES_PER_IP LOGIN_FAILURE_WINDOW_S LOGIN_SLOW_AFTER_FAILURES \
+    LOGIN_MAX_DELAY_MS REGISTER_MAX_PER_IP REGISTER_WINDOW_S TRANSFER_MAX_PER_SESSION TRANSFER_MAX_PER_USER \
+    TRANSFER_WINDOW_S ACCOUNT_OPENING_MAX_PER_SESSION ACCOUNT_OPENING_MAX_PER_USER ACCOUNT_OPENING_WINDOW_S; do
     value="$(sed -n "s/^$setting=//p" "$ENV_FILE" | tail -1)"
     [[ -z "$value" ]] || SWARM_VARS[$setting]="$value"
     # The seed hashes the demo users' passwords with the web service's cost.

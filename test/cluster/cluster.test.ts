@@ -38,7 +38,8 @@ const REGISTRY_PUSH = `127.0.0.1:${process.env.CLUSTER_REGISTRY_PORT ?? '5015'}`
 describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)', function () {
   const figures: string[] = [];
   const stateDir = mkdtempSync(path.join(tmpdir(), 'bank-cluster-state-'));
-  const envFile = new TempEnvFile(prodTestEnv());
+  // One session sends a transfer every 0.3 s through every scenario: above the default limits.
+  const envFile = new TempEnvFile(prodTestEnv({ TRANSFER_MAX_PER_SESSION: '100000', TRANSFER_MAX_PER_USER: '100000' }));
   const tag = `cluster-${execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()}`;
   const transferReports: TransferReport[] = [];
   let requestsInAll = 0;
