@@ -211,22 +211,27 @@ swarm_note_tasks() {
 # One look at the services' tasks (a single `docker service ps` for all of them): sets
 # SWARM_CRASH to "<service> <task id> <state: error>" of the first task that failed since
 # swarm_note_tasks, or of a service whose update Swarm rolls back, and SWARM_RUNNING[service] to
-# the number of its tasks running (healthy).
-declare -gA SWARM_RUNNING=()
+# the number of its tasks running (healthy) the image SWARM_WANT_IMAGE[service] names, when set:
+# during a start-first update the previous release's tasks run on until the new ones are up, and
+# must not be counted as the new release being ready.
+declare -gA SWARM_RUNNING=() SWARM_WANT_IMAGE=()
 SWARM_CRASH=""
 swarm_look() {
-  local name id desired state error service update
+  local name id desired state error image want service update
   SWARM_CRASH="" SWARM_RUNNING=()
   for service in "$@"; do SWARM_RUNNING[$service]=0; done
-  while IFS='|' read -r name id desired state error; do
+  while IFS='|' read -r name id desired state error image; do
     service="${name%%.*}" service="${service#"${SWARM_STACK}"_}"
-    if [[ "$desired" == Running && "$state" == Running* ]]; then
+    want="${SWARM_WANT_IMAGE[$service]:-}"
+    # Swarm pins the registry's digest: "<image>@sha256:…" runs what "<image>" named.
+    if [[ "$desired" == Running && "$state" == Running* ]] &&
+      [[ -z "$want" || "$image" == "$want" || "$image" == "$want@"* ]]; then
       SWARM_RUNNING[$service]=$((${SWARM_RUNNING[$service]:-0} + 1))
     fi
     if [[ -z "$SWARM_CRASH" && -z "${SWARM_TASKS_BEFORE[$id]:-}" && "$state" =~ ^(Failed|Rejected) ]]; then
       SWARM_CRASH="$service $id ${state%% *}: ${error:-no error given}"
     fi
-  done < <(sw service ps --no-trunc --format '{{.Name}}|{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}' \
+  done < <(sw service ps --no-trunc --format '{{.Name}}|{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}|{{.Image}}' \
     "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
   [[ -z "$SWARM_CRASH" ]] || return 0
   while read -r service update; do
@@ -259,10 +264,11 @@ swarm_ready_from_gateway() {
     echo "$n"' probe "$1" 2>/dev/null || echo 0
 }
 
-# Every replica of both services of `colour` running and healthy; with a gateway, every web
+# Every replica of both services of `colour` running the release set for it and healthy; with a gateway, every web
 # replica answering /ready from it. A task that fails meanwhile fails it at once.
 swarm_wait_ready() {
   local colour="$1" web="$2" tx="$3" deadline=$((SECONDS + HEALTH_TIMEOUT)) ready
+  SWARM_WANT_IMAGE=([web_$colour]="${SWARM_VARS[${colour^^}_WEB_IMAGE]}" [transactions_$colour]="${SWARM_VARS[${colour^^}_TRANSACTIONS_IMAGE]}")
   while ((SECONDS < deadline)); do
     swarm_look "transactions_$colour" "web_$colour"
     if [[ -n "$SWARM_CRASH" ]]; then
