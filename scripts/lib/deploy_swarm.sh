@@ -240,11 +240,14 @@ swarm_look() {
 }
 
 swarm_report_crash() {
-  local service id rest
+  local service id rest source
   read -r service id rest <<<"$1"
   log "${service} crashed: task $id ($rest); its last log lines:"
+  # The failed task's own lines: the service's would be those of the replicas still running.
+  source="$id"
+  [[ "$id" != - ]] || source="${SWARM_STACK}_$service"
   timeout 15 sw service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
-    "${SWARM_STACK}_$service" 2>&1 | tail -n "${CRASH_LOG_LINES:-20}" | sed "s/^/  $service | /" >&2 || true
+    "$source" 2>&1 | tail -n "${CRASH_LOG_LINES:-20}" | sed "s/^/  $service | /" >&2 || true
 }
 
 # Replicas of `service` that answer GET /ready with 200, probed from the gateway's container (its
@@ -264,8 +267,8 @@ swarm_ready_from_gateway() {
     echo "$n"' probe "$1" 2>/dev/null || echo 0
 }
 
-# Every replica of both services of `colour` running the release set for it and healthy; with a gateway, every web
-# replica answering /ready from it. A task that fails meanwhile fails it at once.
+# Every replica of both services of `colour` running the release set for it, healthy; with a
+# gateway, every web replica answering /ready from it. A task that fails meanwhile fails it at once.
 swarm_wait_ready() {
   local colour="$1" web="$2" tx="$3" deadline=$((SECONDS + HEALTH_TIMEOUT)) ready
   SWARM_WANT_IMAGE=([web_$colour]="${SWARM_VARS[${colour^^}_WEB_IMAGE]}" [transactions_$colour]="${SWARM_VARS[${colour^^}_TRANSACTIONS_IMAGE]}")
