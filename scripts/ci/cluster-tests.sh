@@ -7,6 +7,7 @@
 #      node killed, a release crashing at boot, then the ledger, under load -> reports/junit-cluster.xml;
 #   4. the memory each node used (docker stats), then scripts/cluster.sh down and the release
 #      images the tier built, whatever happened. Prints the tier's duration.
+# Arguments go to mocha (e.g. --grep 'drain' to run the first deploy and one scenario).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -39,4 +40,4 @@ use_base_images
 up_start=$SECONDS
 "$ROOT/scripts/cluster.sh" up
 log "cluster up in $((SECONDS - up_start)) s"
-timeout --kill-after=30 "${CLUSTER_TIMEOUT:-1200}" npx mocha --config test/cluster/.mocharc.json
+timeout --kill-after=30 "${CLUSTER_TIMEOUT:-1200}" npx mocha --config test/cluster/.mocharc.json "$@"

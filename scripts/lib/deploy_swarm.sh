@@ -30,13 +30,16 @@ SWARM_DRAIN_FLAG=/etc/nginx/upstream/draining
 SWARM_STOP_PREVIOUS="${STOP_PREVIOUS:-false}"
 
 # The manager's engine: its socket (scripts/cluster.sh, when this user may write it), else
-# `docker exec` into the manager's container.
+# `docker exec` into the manager's container. SW_TIMEOUT=N: give up after N seconds (a call that
+# fetches from a node that may not answer).
 SWARM_SOCKET="${CLUSTER_SOCKET_DIR:-/tmp/bank-cluster}/docker.sock"
 sw() {
+  local limit=()
+  [[ -z "${SW_TIMEOUT:-}" ]] || limit=(timeout "$SW_TIMEOUT")
   if [[ -S "$SWARM_SOCKET" && -w "$SWARM_SOCKET" ]]; then
-    DOCKER_HOST="unix://$SWARM_SOCKET" docker "$@"
+    DOCKER_HOST="unix://$SWARM_SOCKET" "${limit[@]}" docker "$@"
   else
-    docker exec -i "$SWARM_MANAGER" docker "$@"
+    "${limit[@]}" docker exec -i "$SWARM_MANAGER" docker "$@"
   fi
 }
 
@@ -246,7 +249,7 @@ swarm_report_crash() {
   # The failed task's own lines: the service's would be those of the replicas still running.
   source="$id"
   [[ "$id" != - ]] || source="${SWARM_STACK}_$service"
-  timeout 15 sw service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
+  SW_TIMEOUT=15 sw service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
     "$source" 2>&1 | tail -n "${CRASH_LOG_LINES:-20}" | sed "s/^/  $service | /" >&2 || true
 }
 

@@ -247,9 +247,9 @@ describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)
     await docker('push', '-q', `${REGISTRY_PUSH}/bank-web:${crash}`);
     const { result, load, transfers } = await underLoad('release crashing at boot', () => deploy({ IMAGE_TAG: crash }));
     expect(result.code, result.output).to.equal(1);
-    expect(result.output).to.contain(`web_${other(active)} crashed`);
-    expect(result.output).to.contain('simulated boot failure');
-    expect(result.output).to.contain(`${active} keeps serving`);
+    expect(result.output, result.output).to.contain(`web_${other(active)} crashed`);
+    expect(result.output, result.output).to.contain('simulated boot failure');
+    expect(result.output, result.output).to.contain(`${active} keeps serving`);
     expect(await activeColour()).to.equal(active);
     expectNoFailure(load, transfers);
     figures.push(`[deploy] crashing release refused before the flip in ${result.seconds.toFixed(1)} s`);
