@@ -19,7 +19,9 @@
 # bank-cluster-registry:5000 for the nodes.
 #
 # Node labels: bank-node-1 gateway=true db=true (the gateway's published port and PostgreSQL's
-# volume stay on the manager); every node node=<n>, the key the stack spreads its replicas over.
+# volume stay on the manager); bank-node-3 db_standby=true (the hot standby and its volume, on
+# another machine than the primary's); every node node=<n>, the key the stack spreads its replicas
+# over.
 #
 # Exit codes: 0 done; 1 the cluster could not be made (one line says what is missing; nothing is
 # left behind); 2 bad usage.
@@ -219,6 +221,7 @@ up() {
     docker exec "$MANAGER" docker node update --label-add "node=${name##*-}" "$name" >/dev/null
   done
   docker exec "$MANAGER" docker node update --label-add gateway=true --label-add db=true "$MANAGER" >/dev/null
+  docker exec "$MANAGER" docker node update --label-add db_standby=true "${NODES[-1]}" >/dev/null
   local deadline=$((SECONDS + UP_TIMEOUT))
   until [[ "$(docker exec "$MANAGER" docker node ls --format '{{.Status}}' | grep -c '^Ready$')" == "${#NODES[@]}" ]]; do
     if ((SECONDS >= deadline)); then

@@ -32,6 +32,9 @@ usage="usage: scripts/db-restore.sh uat|prod FILE|latest | --time 'YYYY-MM-DD HH
 [[ $# -eq 2 || $# -eq 3 ]] || db_refuse "$usage"
 DB_TARGET="$1"
 db_check_target "$DB_TARGET"
+# The restore stops the writers and switches them through the Compose stack's own steps; on the
+# swarm that is an operator's procedure (docs/SAUVEGARDES.md).
+! db_on_swarm || db_refuse "PLATFORM=swarm: a restore on the swarm is not scripted; docs/SAUVEGARDES.md says how (the backups are the same files)"
 mode="file"
 case "$2" in
   --time | --before-transfer)

@@ -9,8 +9,10 @@
 #                                       replay delay) and as the standby sees it (age of the last
 #                                       transaction replayed). Exit 1 when it does not stream.
 #
-# ENV_FILE: the PROD env file (default <state>/prod.env). Exit 2: refused, nothing done (the
-# primary is not running, bad arguments).
+# PLATFORM=swarm: the service db_standby of deploy/swarm/docker-stack.prod.yml on the local Swarm
+# (on the node labelled db_standby=true, waiting to be seeded since the stack was deployed).
+# ENV_FILE: the PROD env file (default <state>/prod.env; Compose only). Exit 2: refused, nothing
+# done (the primary is not running, bad arguments).
 set -euo pipefail
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib/compose.sh
@@ -26,6 +28,7 @@ DB_LOG_NAME="db-standby"
 [[ $# -eq 2 && "$1" == prod && ("$2" == start || "$2" == status) ]] ||
   db_refuse "usage: scripts/db-standby.sh prod start|status (the standby is part of the PROD stack only)"
 action="$2"
+db_check_target prod
 db_require_running prod
 primary="$DB_ID"
 
@@ -51,30 +54,36 @@ if [[ "$action" == status ]]; then
   exit
 fi
 
-ENV_FILE="${ENV_FILE:-$(state_env_file prod)}"
-[[ -f "$ENV_FILE" ]] || db_refuse "ENV_FILE $ENV_FILE does not exist (deploy PROD first)"
-export ENV_FILE
-pc() { compose -p "$(db_project prod)" -f "$ROOT_DIR/compose/docker-compose.prod.yml" "$@"; }
-
 if status 2>/dev/null; then
   status
   exit 0
 fi
 started="$(db_now_ms)"
-pc up -d --no-deps "$STANDBY_SERVICE" >&2 || db_fail "the standby container did not start"
-standby="$(db_standby_container)"
-[[ -n "$standby" ]] || db_fail "the standby container is not running"
+if db_on_swarm; then
+  # The stack runs it, waiting to be seeded.
+  standby="$(db_standby_container)"
+  [[ -n "$standby" ]] ||
+    db_refuse "no task of ${SWARM_STACK}_$STANDBY_SERVICE runs on the swarm (a node labelled db_standby=true, docs/CLUSTER.md); nothing done"
+else
+  ENV_FILE="${ENV_FILE:-$(state_env_file prod)}"
+  [[ -f "$ENV_FILE" ]] || db_refuse "ENV_FILE $ENV_FILE does not exist (deploy PROD first)"
+  export ENV_FILE
+  compose -p "$(db_project prod)" -f "$ROOT_DIR/compose/docker-compose.prod.yml" up -d --no-deps "$STANDBY_SERVICE" >&2 ||
+    db_fail "the standby container did not start"
+  standby="$(db_standby_container)"
+  [[ -n "$standby" ]] || db_fail "the standby container is not running"
+fi
 # A seeded standby that does not stream (a restore gave the primary a new timeline, or it was
 # away longer than its slot keeps WAL) is seeded again: stop its server, empty its volume.
 # shellcheck disable=SC2016 # expanded inside the container
-if docker exec "$standby" test -s /var/lib/postgresql/data/PG_VERSION; then
+if db_docker exec "$standby" test -s /var/lib/postgresql/data/PG_VERSION; then
   db_log "the standby's copy is stale: seeding it again"
-  docker exec -u postgres "$standby" bash -c 'touch "$PGDATA/.seeding"' || db_fail "cannot mark the standby for seeding"
-  docker restart "$standby" >/dev/null || db_fail "cannot restart the standby"
-  docker exec -u postgres "$standby" bash -c 'shopt -s dotglob; for e in "$PGDATA"/*; do [[ "$e" == */.seeding ]] || rm -rf "$e"; done' ||
+  db_docker exec -u postgres "$standby" bash -c 'touch "$PGDATA/.seeding"' || db_fail "cannot mark the standby for seeding"
+  db_docker restart "$standby" >/dev/null || db_fail "cannot restart the standby"
+  db_docker exec -u postgres "$standby" bash -c 'shopt -s dotglob; for e in "$PGDATA"/*; do [[ "$e" == */.seeding ]] || rm -rf "$e"; done' ||
     db_fail "cannot empty the standby's volume"
 else
-  docker exec -u postgres "$standby" bash -c 'touch "$PGDATA/.seeding"' || db_fail "cannot mark the standby for seeding"
+  db_docker exec -u postgres "$standby" bash -c 'touch "$PGDATA/.seeding"' || db_fail "cannot mark the standby for seeding"
 fi
 
 password="$(db_standby_prepare_primary "$primary")" || db_fail "cannot prepare the primary for replication"
@@ -82,7 +91,7 @@ seed_dir="$(mktemp -d)"
 trap 'rm -rf "$seed_dir"' EXIT
 backup="$(BACKUP_DIR="$seed_dir" db_backup_take prod "$seed_dir" | tail -1)" || db_fail "the base backup for the standby failed"
 # shellcheck disable=SC2016 # expanded inside the container
-gzip -dc "$backup" | docker exec -i -u postgres "$standby" bash -c 'set -e
+gzip -dc "$backup" | db_docker exec -i -u postgres "$standby" bash -c 'set -e
   tar -C "$PGDATA" -xf -
   rm -f "$PGDATA/postmaster.pid" "$PGDATA/recovery.signal"' || db_fail "cannot unpack the base backup into the standby"
 rm -rf "$seed_dir"
@@ -90,7 +99,7 @@ rm -rf "$seed_dir"
 # shellcheck disable=SC2016 # expanded inside the container
 printf "primary_conninfo = 'host=db port=5432 user=%s password=%s application_name=%s'\nprimary_slot_name = '%s'\n" \
   "$STANDBY_ROLE" "$password" "$STANDBY_SERVICE" "$STANDBY_SLOT" |
-  docker exec -i -u postgres "$standby" bash -c 'set -e
+  db_docker exec -i -u postgres "$standby" bash -c 'set -e
     cat >>"$PGDATA/postgresql.auto.conf"
     chmod 600 "$PGDATA/postgresql.auto.conf"
     touch "$PGDATA/standby.signal"
@@ -98,7 +107,7 @@ printf "primary_conninfo = 'host=db port=5432 user=%s password=%s application_na
 deadline=$((SECONDS + 120))
 until status 2>/dev/null; do
   ((SECONDS < deadline)) || {
-    docker logs --tail 20 "$standby" >&2 2>&1 || true
+    db_docker logs --tail 20 "$standby" >&2 2>&1 || true
     db_fail "the standby does not stream after 120 s (its log above)"
   }
   sleep 1

@@ -91,6 +91,8 @@ source "$ROOT_DIR/scripts/lib/deploy_prod.sh"
 source "$ROOT_DIR/scripts/gateway-tls.sh"
 # shellcheck source=scripts/lib/prod_users.sh
 source "$ROOT_DIR/scripts/lib/prod_users.sh"
+# shellcheck source=scripts/lib/db_backup.sh
+source "$ROOT_DIR/scripts/lib/db_backup.sh"
 # shellcheck source=scripts/lib/deploy_backup.sh
 source "$ROOT_DIR/scripts/lib/deploy_backup.sh"
 # shellcheck source=scripts/lib/deploy_swarm.sh

@@ -29,11 +29,46 @@ db_refuse() {
   exit 2
 }
 
+# PLATFORM=compose (default): the stacks of this host's engine. PLATFORM=swarm: PROD on the local
+# Docker Swarm of scripts/cluster.sh (deploy/swarm/docker-stack.prod.yml), whose database
+# containers run inside the node containers.
+# shellcheck source=scripts/lib/swarm_manager.sh
+source "$(dirname "${BASH_SOURCE[0]}")/swarm_manager.sh"
+db_on_swarm() { [[ "${PLATFORM:-compose}" == swarm ]]; }
+
+# docker for a database container, on the engine that runs it: this host's, or for a Swarm task
+# written NODE:ID (swarm_task_container) the node's: the manager's socket when usable (one hop
+# less: the backup before a deploy makes a dozen of these calls), else `docker exec NODE docker
+# ...` (with -i when the call passes stdin on).
+db_docker() {
+  local arg node="" args=()
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^(bank-node-[0-9]+):([0-9a-f]{64})$ ]]; then
+      node="${BASH_REMATCH[1]}" arg="${BASH_REMATCH[2]}"
+    fi
+    args+=("$arg")
+  done
+  if [[ -z "$node" ]]; then
+    docker "${args[@]}"
+  elif [[ "$node" == "$SWARM_MANAGER" ]] && swarm_socket_usable; then
+    DOCKER_HOST="unix://$SWARM_SOCKET" docker "${args[@]}"
+  elif [[ " ${args[*]} " == *" -i "* ]]; then
+    docker exec -i "$node" docker "${args[@]}"
+  else
+    docker exec "$node" docker "${args[@]}"
+  fi
+}
+
 db_now_ms() { date +%s%3N; }
 db_seconds_since() { awk -v a="$1" -v b="$(db_now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
 db_check_target() {
   [[ "${1:-}" == uat || "${1:-}" == prod ]] || db_refuse "unknown target '${1:-}' (expected uat or prod)"
+  case "${PLATFORM:-compose}" in
+    compose) ;;
+    swarm) [[ "$1" == prod ]] || db_refuse "PLATFORM=swarm runs PROD only (got $1)" ;;
+    *) db_refuse "unknown PLATFORM '$PLATFORM' (expected compose or swarm)" ;;
+  esac
 }
 
 # The Compose project of a target (BANK_DB_PROJECT: another project, for tests by hand).
@@ -43,6 +78,15 @@ db_project() { printf '%s' "${BANK_DB_PROJECT:-bank-$1}"; }
 # service db, or after scripts/db-promote.sh the promoted standby.
 db_container() {
   local id
+  if db_on_swarm; then
+    id="$(swarm_task_container db)"
+    if [[ -z "$id" ]]; then
+      id="$(swarm_task_container db_standby)"
+      [[ -n "$id" && "$(db_value "$id" "select pg_is_in_recovery()" 2>/dev/null)" == f ]] || id=""
+    fi
+    printf '%s' "$id"
+    return 0
+  fi
   id="$(docker ps -q --filter "label=com.docker.compose.project=$(db_project "$1")" \
     --filter "label=com.docker.compose.service=db" | head -1)"
   if [[ -z "$id" ]]; then
@@ -54,6 +98,11 @@ db_container() {
 }
 
 db_require_running() {
+  if db_on_swarm; then
+    DB_ID="$(db_container prod)"
+    [[ -n "$DB_ID" ]] || db_refuse "the prod database is not running on the swarm (service ${SWARM_STACK}_db): start it first (TARGET=prod PLATFORM=swarm scripts/deploy_blue_green_local.sh)"
+    return 0
+  fi
   DB_ID="$(db_container "$1")"
   [[ -n "$DB_ID" ]] || db_refuse "the $1 database is not running (project bank-$1, service db): start it first (TARGET=$1 scripts/deploy_blue_green_local.sh)"
 }
@@ -64,7 +113,7 @@ db_psql_in() {
   local id="$1"
   shift
   # shellcheck disable=SC2016 # expanded by the shell inside the container
-  docker exec -i -u postgres "$id" bash -c 'exec psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" "$@"' psql "$@"
+  db_docker exec -i -u postgres "$id" bash -c 'exec psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" "$@"' psql "$@"
 }
 
 # One value from a query.
@@ -115,6 +164,12 @@ db_facts() {
 # transactions container.
 db_release_of() {
   local target="$1" image
+  if db_on_swarm; then
+    image="$(sw service ls --filter "label=com.docker.stack.namespace=$SWARM_STACK" --format '{{.Name}} {{.Replicas}} {{.Image}}' 2>/dev/null |
+      awk '$1 ~ /_transactions_/ && $2 !~ /^0\// { print $3; exit }')"
+    printf '%s' "${image:-unknown}"
+    return 0
+  fi
   image="$(docker ps --filter "label=com.docker.compose.project=$(db_project "$target")" \
     --format '{{.Label "com.docker.compose.service"}} {{.Image}}' | awk '$1 ~ /^transactions/ { print $2; exit }')"
   printf '%s' "${image:-unknown}"
@@ -165,7 +220,8 @@ db_backup_take() {
   DB_BACKUP_CLEANUP=("$id" "$work" "$dest.partial")
   trap db_backup_cleanup EXIT
 
-  docker exec -i -u postgres "$id" bash -c 'rm -rf "$1" && mkdir -m 700 "$1" && cat >"$1/collect-wal.sh"' \
+  # shellcheck disable=SC2016 # expanded inside the container
+  db_docker exec -i -u postgres "$id" bash -c 'rm -rf "$1" && mkdir -m 700 "$1" && cat >"$1/collect-wal.sh"' \
     collect "$work" <<<"$DB_COLLECT_WAL" || db_fail "cannot prepare $work in the database container"
   # One session from start to stop (the low-level API's rule); \! runs the copy inside it. The
   # temporary slot keeps the WAL from being recycled until the session ends. The copy and its
@@ -185,13 +241,13 @@ SELECT pg_walfile_name(lsn) || E'\\n' || labelfile FROM pg_backup_stop(true);
 SQL
   local wal
   # shellcheck disable=SC2016 # expanded inside the container
-  wal="$(docker exec "$id" bash -c 'if [[ -f "$1/failed" ]]; then cat "$1/failed"; else cat "$1/wal.out"; fi' wal "$work")" ||
+  wal="$(db_docker exec "$id" bash -c 'if [[ -f "$1/failed" ]]; then cat "$1/failed"; else cat "$1/wal.out"; fi' wal "$work")" ||
     db_fail "no WAL summary"
   [[ "$wal" != *FAILED* ]] || db_fail "the copy inside the database container failed ($wal)"
   (
     set -o pipefail
     umask 077
-    docker exec "$id" cat "$work/base.tar" | nice -n 10 gzip -c >"$dest.partial"
+    db_docker exec "$id" cat "$work/base.tar" | nice -n 10 gzip -c >"$dest.partial"
   ) || db_fail "cannot write $dest"
   local sha size end_time users transfers
   sha="$(sha256sum "$dest.partial" | cut -d' ' -f1)"
@@ -211,7 +267,7 @@ end_time_epoch=$(date +%s)
 release=$release
 schema_version=$schema
 server_version=$server_version
-database_image=$(docker inspect -f '{{.Config.Image}}' "$id")
+database_image=$(db_docker inspect -f '{{.Config.Image}}' "$id")
 archive_mode=$archive_mode
 start_wal=$start_wal
 stop_wal=$stop_wal
@@ -230,7 +286,7 @@ EOF
 
 db_backup_cleanup() {
   local id="${DB_BACKUP_CLEANUP[0]:-}" work="${DB_BACKUP_CLEANUP[1]:-}" partial="${DB_BACKUP_CLEANUP[2]:-}"
-  [[ -n "$id" && -n "$work" ]] && docker exec "$id" rm -rf "$work" >/dev/null 2>&1
+  [[ -n "$id" && -n "$work" ]] && db_docker exec "$id" rm -rf "$work" >/dev/null 2>&1
   [[ -n "$partial" ]] && rm -f "$partial" "${partial%.tar.gz.partial}.manifest.partial"
   return 0
 }
@@ -249,7 +305,7 @@ db_backup_prune() {
   id="$(db_container "$target")"
   [[ -n "$oldest_wal" && -n "$id" ]] || return 0
   # shellcheck disable=SC2016 # expanded inside the container
-  removed="$(docker exec "$id" bash -c '[[ -d "$1" ]] || { echo 0; exit 0; }; n=0
+  removed="$(db_docker exec "$id" bash -c '[[ -d "$1" ]] || { echo 0; exit 0; }; n=0
     for f in "$1"/*; do name="${f##*/}"
       if [[ "$name" =~ ^[0-9A-F]{24}$ && "$name" < "$2" ]]; then rm -f "$f"; n=$((n + 1)); fi
     done; echo "$n"' prune "$DB_ARCHIVE" "$oldest_wal")" || return 0

@@ -14,6 +14,10 @@ readonly STANDBY_SLOT=db_standby
 readonly STANDBY_ROLE=replicator
 
 db_standby_container() {
+  if db_on_swarm; then
+    swarm_task_container "$STANDBY_SERVICE"
+    return 0
+  fi
   docker ps -q --filter "label=com.docker.compose.project=$(db_project prod)" \
     --filter "label=com.docker.compose.service=$STANDBY_SERVICE" | head -1
 }
@@ -38,7 +42,7 @@ SELECT pg_create_physical_replication_slot('$STANDBY_SLOT', true)
   WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '$STANDBY_SLOT');
 SQL
   # shellcheck disable=SC2016 # expanded inside the container
-  docker exec -u postgres "$id" bash -c 'line="host replication $1 all scram-sha-256"
+  db_docker exec -u postgres "$id" bash -c 'line="host replication $1 all scram-sha-256"
     grep -qxF "$line" "$PGDATA/pg_hba.conf" || printf "%s\n" "$line" >>"$PGDATA/pg_hba.conf"' hba "$STANDBY_ROLE" ||
     return 1
   db_value "$id" "select pg_reload_conf()" >/dev/null || return 1

@@ -4,8 +4,9 @@
 # (scripts/lib/deploy_prod.sh), on the stack deploy/swarm/docker-stack.prod.yml:
 #   1. the release's images are built (or pulled) here, then pushed to the cluster's registry so
 #      that every node runs the same digest;
-#   2. the database, then the release's migrate job (a Swarm job, once), then the target colour
-#      with `docker stack deploy` (the live colour's services are passed as they are: unchanged);
+#   2. the database, then a backup of it (scripts/db-backup.sh, when it has a schema), then the
+#      release's migrate job (a Swarm job, once), then the target colour with `docker stack
+#      deploy` (the live colour's services are passed as they are: unchanged);
 #   3. wait until every replica of the target is running and healthy (its /ready healthcheck) and
 #      answers /ready from the gateway's container; a task that fails meanwhile fails the deploy
 #      at once, naming it, and the target goes back to what it was;
@@ -15,11 +16,9 @@
 #   5. the previous colour keeps running out of the upstream, so that a rollback (ACTION=rollback:
 #      back to the other colour, whatever release it runs) is a switch; STOP_PREVIOUS=true scales
 #      it to 0 instead, and a rollback then starts it again first.
-# Docker commands run on the manager: `docker exec bank-node-1 docker ...` for the local cluster
-# of scripts/cluster.sh (CLUSTER_MANAGER names another container).
+# Docker commands run on the manager (sw, scripts/lib/swarm_manager.sh): `docker exec bank-node-1
+# docker ...` for the local cluster of scripts/cluster.sh (CLUSTER_MANAGER names another container).
 
-SWARM_STACK="${SWARM_STACK:-bank}"
-SWARM_MANAGER="${CLUSTER_MANAGER:-bank-node-1}"
 SWARM_URL="http://127.0.0.1:${CLUSTER_GATEWAY_PORT:-5012}"
 # The registry as the nodes reach it, and as this host pushes to it (scripts/cluster.sh).
 SWARM_REGISTRY="${CLUSTER_REGISTRY:-bank-cluster-registry:5000}"
@@ -29,20 +28,6 @@ SWARM_DRAIN_FLAG=/etc/nginx/upstream/draining
 # Keep the previous colour running after a flip (false), or scale it to 0 (true).
 SWARM_STOP_PREVIOUS="${STOP_PREVIOUS:-false}"
 
-# The manager's engine: its socket (scripts/cluster.sh, when this user may write it), else
-# `docker exec` into the manager's container. SW_TIMEOUT=N: give up after N seconds (a call that
-# fetches from a node that may not answer).
-SWARM_SOCKET="${CLUSTER_SOCKET_DIR:-/tmp/bank-cluster}/docker.sock"
-sw() {
-  local limit=()
-  [[ -z "${SW_TIMEOUT:-}" ]] || limit=(timeout "$SW_TIMEOUT")
-  if [[ -S "$SWARM_SOCKET" && -w "$SWARM_SOCKET" ]]; then
-    DOCKER_HOST="unix://$SWARM_SOCKET" "${limit[@]}" docker "$@"
-  else
-    "${limit[@]}" docker exec -i "$SWARM_MANAGER" docker "$@"
-  fi
-}
-
 swarm_other() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
 
 swarm_require_cluster() {
@@ -51,17 +36,6 @@ swarm_require_cluster() {
       "$DEPLOY_NAME" "$SWARM_MANAGER" >&2
     exit 1
   fi
-}
-
-# A service's spec: its image and its replica count (empty when the service does not exist).
-swarm_image() { sw service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "${SWARM_STACK}_$1" 2>/dev/null || true; }
-swarm_replicas() { sw service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "${SWARM_STACK}_$1" 2>/dev/null || true; }
-
-# Tasks of a service that run now (Swarm reports a task with a healthcheck as running only
-# once it is healthy).
-swarm_running() {
-  sw service ps "${SWARM_STACK}_$1" --filter desired-state=running --format '{{.CurrentState}}' 2>/dev/null |
-    grep -c '^Running' || true
 }
 
 # The gateway's container on the manager (the node labelled gateway=true), looked up once: every
@@ -90,10 +64,12 @@ swarm_read_stack() {
     SWARM_VARS[${key}_IMAGE]="" SWARM_VARS[${key}_REPLICAS]=""
   done
   SWARM_VARS[GATEWAY_IMAGE]="" SWARM_VARS[GATEWAY_REPLICAS]="" SWARM_VARS[GATEWAY_UPSTREAM_HOST]="" SWARM_VARS[DB_IMAGE]=""
+  # After scripts/db-promote.sh: the primary at 0 replicas, the standby under the name db.
+  SWARM_VARS[DB_REPLICAS]=1 SWARM_VARS[DB_STANDBY_ALIAS]=db_standby
   ids="$(sw service ls -q --filter "label=com.docker.stack.namespace=$SWARM_STACK" 2>/dev/null | tr '\n' ' ' || true)"
   [[ -n "${ids// /}" ]] || return 0
   # shellcheck disable=SC2086 # one id per word
-  while IFS='|' read -r name image replicas env; do
+  while IFS='|' read -r name image replicas env aliases; do
     name="${name#"${SWARM_STACK}"_}"
     case "$name" in
       web_* | transactions_*)
@@ -105,9 +81,10 @@ swarm_read_stack() {
         SWARM_VARS[GATEWAY_IMAGE]="$image" SWARM_VARS[GATEWAY_REPLICAS]="$replicas"
         SWARM_VARS[GATEWAY_UPSTREAM_HOST]="$(tr ',' '\n' <<<"$env" | sed -n 's/^GATEWAY_UPSTREAM_HOST=//p')"
         ;;
-      db) SWARM_VARS[DB_IMAGE]="$image" ;;
+      db) SWARM_VARS[DB_IMAGE]="$image" SWARM_VARS[DB_REPLICAS]="$replicas" ;;
+      db_standby) [[ ",$aliases" != *,db,* ]] || SWARM_VARS[DB_STANDBY_ALIAS]=db ;;
     esac
-  done < <(sw service inspect -f '{{.Spec.Name}}|{{.Spec.TaskTemplate.ContainerSpec.Image}}|{{.Spec.Mode.Replicated.Replicas}}|{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}},{{end}}' $ids 2>/dev/null || true)
+  done < <(sw service inspect -f '{{.Spec.Name}}|{{.Spec.TaskTemplate.ContainerSpec.Image}}|{{.Spec.Mode.Replicated.Replicas}}|{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}},{{end}}|{{range .Spec.TaskTemplate.Networks}}{{range .Aliases}}{{.}},{{end}}{{end}}' $ids 2>/dev/null || true)
 }
 
 # `docker stack deploy` with SWARM_VARS (the docker client interpolates the stack file: on this
@@ -117,7 +94,7 @@ swarm_stack_deploy() {
   local key env=() attempt output
   for key in "${!SWARM_VARS[@]}"; do env+=("$key=${SWARM_VARS[$key]}"); done
   for attempt in 1 2 3; do
-    if [[ -S "$SWARM_SOCKET" && -w "$SWARM_SOCKET" ]]; then
+    if swarm_socket_usable; then
       output="$(env "${env[@]}" DOCKER_HOST="unix://$SWARM_SOCKET" docker stack deploy --prune=false \
         --resolve-image always -c - "$SWARM_STACK" <"$SWARM_STACK_FILE" 2>&1)" && return 0
     else
@@ -147,17 +124,20 @@ swarm_secrets_ensure() {
 }
 
 # The release's images on the cluster's registry; prints the nodes' references as
-# "web_ref transactions_ref gateway_ref".
+# "web_ref transactions_ref gateway_ref", each pinned to the digest pushed (as Swarm pins a spec's
+# image), so that a colour already running this very release is recognised.
 swarm_push_release() {
-  local name="$1" tag="$2" service source target refs=()
+  local name="$1" tag="$2" service source target digest refs=()
   for service in web transactions gateway; do
     source="$(release_image "$name" "$tag" "$service")"
     target="$(release_image "${name##*/}" "$tag" "$service")"
     if ! docker tag "$source" "$SWARM_REGISTRY_PUSH/$target" || ! docker push -q "$SWARM_REGISTRY_PUSH/$target" >/dev/null; then
       die "cannot push $source to the cluster's registry $SWARM_REGISTRY_PUSH"
     fi
+    digest="$(docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$SWARM_REGISTRY_PUSH/$target" |
+      sed -n "s|^$SWARM_REGISTRY_PUSH/${target%:*}@||p" | head -1)"
     docker rmi "$SWARM_REGISTRY_PUSH/$target" >/dev/null 2>&1 || true
-    refs+=("$SWARM_REGISTRY/$target")
+    refs+=("$SWARM_REGISTRY/$target${digest:+@$digest}")
   done
   echo "${refs[*]}"
 }
@@ -178,7 +158,7 @@ swarm_push_db_image() {
 # that runs the release starts; waits for the database first.
 swarm_migrate() {
   local image="$1" deadline=$((SECONDS + HEALTH_TIMEOUT)) states job="${SWARM_STACK}_migrate"
-  until (($(swarm_running db) == 1)); do
+  until [[ -n "$(db_container prod)" ]]; do
     ((SECONDS < deadline)) || die "the database is not running after ${HEALTH_TIMEOUT}s"
     sleep 1
   done
@@ -381,6 +361,8 @@ swarm_main() {
     [[ -n "$before_web_image" ]] || refuse "rollback: $target has never run on the swarm, there is no previous colour to go back to"
     web_image="$before_web_image" tx_image="$before_tx_image"
     log "PROD rollback on the swarm: active $active, back to $target (${web_image%@*})"
+    local undone="${SWARM_VARS[${active^^}_WEB_IMAGE]%@*}"
+    prod_backup_name_for_rollback "${undone##*:}"
   else
     fetch_release "$name" "$tag" "$source" gateway
     read -r web_image tx_image gateway_image < <(swarm_push_release "$name" "$tag") || die "cannot push the release"
@@ -410,14 +392,20 @@ swarm_main() {
     [[ -n "${SWARM_VARS[${colour^^}_WEB_IMAGE]}" ]] || swarm_set_colour "$colour" "$web_image" "$tx_image" 0 0
   done
 
-  # The database (first deploy) and the migrate job before the target starts.
+  # The database (first deploy), then a backup and the migrate job before the target starts,
+  # unless the target already runs this release (it ran its migrations when it started it; the
+  # Compose path's start_colour skips them alike).
+  local same_release=false
+  [[ "$web_image" != "$before_web_image" || "$tx_image" != "$before_tx_image" ]] || same_release=true
   if [[ "$db_runs" == false ]]; then swarm_stack_deploy || die "docker stack deploy failed"; fi
-  if [[ "$ACTION" == deploy || -n "$IMAGE_TAG_PREVIOUS" ]]; then swarm_migrate "$tx_image"; fi
+  if [[ "$same_release" == false ]] && [[ "$ACTION" == deploy || -n "$IMAGE_TAG_PREVIOUS" ]]; then
+    [[ "$db_runs" == false ]] || prod_backup_before_migrations "$tag"
+    swarm_migrate "$tx_image"
+  fi
 
   swarm_note_tasks "web_$target" "transactions_$target"
   swarm_set_colour "$target" "$web_image" "$tx_image" "$WEB_REPLICAS" "$TRANSACTIONS_REPLICAS"
-  if [[ "$web_image" == "$before_web_image" && "$tx_image" == "$before_tx_image" &&
-    "$WEB_REPLICAS" == "$before_web" && "$TRANSACTIONS_REPLICAS" == "$before_tx" ]]; then
+  if [[ "$same_release" == true && "$WEB_REPLICAS" == "$before_web" && "$TRANSACTIONS_REPLICAS" == "$before_tx" ]]; then
     log "$target already runs this release with these replicas"
   else
     swarm_stack_deploy || die "docker stack deploy failed"

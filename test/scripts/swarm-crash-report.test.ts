@@ -27,6 +27,7 @@ const HARNESS = `
 set -euo pipefail
 ROOT_DIR="$PWD" DEPLOY_NAME=deploy CLUSTER_SOCKET_DIR="$FAKE_SOCKET_DIR"
 source scripts/lib/deploy_common.sh
+source scripts/lib/swarm_manager.sh
 source scripts/lib/deploy_swarm.sh
 swarm_report_crash "$CRASH"
 `;
