@@ -3,14 +3,16 @@
  * scripts/cluster.sh (which the stage starts before and removes after), deployed, flipped, rolled
  * back, drained and cut by `scripts/deploy_blue_green_local.sh` with TARGET=prod PLATFORM=swarm,
  * each scenario under the continuous load client plus keyed transfers, each printing requests,
- * failures, resent GETs and POSTs and durations. The scenarios build on each other (bail).
+ * failures, resent GETs and POSTs and durations. The hot standby (scripts/db-standby.sh, on
+ * another node than the primary) is seeded early and checked at the end, after its node was
+ * killed. The scenarios build on each other (bail).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { TempEnvFile } from '../e2e/helpers/compose.js';
+import { run, TempEnvFile } from '../e2e/helpers/compose.js';
 import { other, prodTestEnv, runDeploy, type Colour, type DeployResult } from '../e2e/helpers/deploy.js';
 import { http } from '../e2e/helpers/http.js';
 import { formatReport, LoadClient, type LoadReport } from '../e2e/helpers/load-client.js';
@@ -161,6 +163,40 @@ describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)
     expect([...byNode.keys()].filter((n) => n.startsWith('bank-node-')).length, line).to.be.at.least(2);
   });
 
+  it('seeds a hot standby on another node than the primary: read-only, streaming what the bank writes', async function () {
+    const standbyScript = (action: string) =>
+      run('bash', ['scripts/db-standby.sh', 'prod', action], {
+        env: { PLATFORM: 'swarm', BANK_STATE_DIR: stateDir },
+        timeoutMs: 300_000,
+      });
+    const { result, load, transfers } = await underLoad('standby seeded', () => standbyScript('start'));
+    const output = result.stdout + result.stderr;
+    expect(result.code, output).to.equal(0);
+    expectNoFailure(load, transfers);
+    const [primary] = await tasksOf('db');
+    const [standby] = await tasksOf('db_standby');
+    expect(standby?.node, 'the standby runs on another node than the primary')
+      .to.be.a('string')
+      .and.not.equal(primary?.node);
+    expect(await sql('select pg_is_in_recovery()', 'db_standby'), 'the standby is read-only').to.equal('t');
+    // Every transfer the load posted is on the standby moments later.
+    const onPrimary = await sql('select count(*) from transfers');
+    const since = Date.now();
+    let onStandby = '';
+    while ((onStandby = await sql('select count(*) from transfers', 'db_standby')) !== onPrimary) {
+      if (Date.now() - since > 30_000) break;
+      await sleep(200);
+    }
+    expect(onStandby, 'transfers on the standby vs the primary').to.equal(onPrimary);
+    const status = await standbyScript('status');
+    expect(status.code, status.stdout + status.stderr).to.equal(0);
+    const seeded = /standby seeded and streaming in ([\d.]+) s/.exec(output)?.[1] ?? '?';
+    const lag = /standby (streaming: .*)/.exec(status.stderr)?.[1] ?? status.stderr.trim();
+    const line = `[standby] db on ${primary?.node}, db_standby on ${standby?.node}; seeded under load in ${seeded} s; ${onPrimary} transfers on it ${((Date.now() - since) / 1000).toFixed(1)} s after the load stopped; ${lag}`;
+    console.log(`      ${line}`);
+    figures.push(line);
+  });
+
   it('flips three times and rolls back with no failed request; the rollback is a switch', async function () {
     const start = await activeColour();
     const { result, load, transfers } = await underLoad('3 flips and a rollback', async () => {
@@ -276,5 +312,56 @@ describe('PROD on a three-node Docker Swarm (scripts/cluster.sh, PLATFORM=swarm)
     expect(distinct, line).to.equal(keys.length);
     expect(trial).to.equal('0');
     expect(mismatched).to.equal('0');
+    // The standby's node was killed and started again: it caught up through its slot.
+    const since = Date.now();
+    const journal = `select count(*) || ' ' || coalesce(sum(abs(amount)), 0) from transactions`;
+    const onPrimary = await sql(journal);
+    let onStandby = '';
+    while ((onStandby = await sql(journal, 'db_standby').catch(() => '')) !== onPrimary) {
+      if (Date.now() - since > 60_000) break;
+      await sleep(500);
+    }
+    const standbyLine = `[ledger] standby after its node was killed and started again: journal lines and sum ${onStandby || 'none'} vs ${onPrimary} on the primary (${((Date.now() - since) / 1000).toFixed(1)} s)`;
+    console.log(`      ${standbyLine}`);
+    figures.push(standbyLine);
+    expect(onStandby, standbyLine).to.equal(onPrimary);
+  });
+
+  it('promotes the standby when the primary is lost: the bank serves from it, nothing acknowledged lost', async function () {
+    let promoted: Awaited<ReturnType<typeof run>> | undefined;
+    let servedAfter = Number.NaN;
+    const { load, transfers } = await underLoad('standby promoted', async () => {
+      const since = Date.now();
+      promoted = await run('bash', ['scripts/db-promote.sh', 'prod'], {
+        env: { PLATFORM: 'swarm', BANK_STATE_DIR: stateDir },
+        timeoutMs: 300_000,
+      });
+      while (Date.now() - since < 120_000) {
+        const ready = await http(`${CLUSTER_URL}/ready`).catch(() => undefined);
+        if (ready?.status === 200) break;
+        await sleep(250);
+      }
+      servedAfter = (Date.now() - since) / 1000;
+      // Transfers go on against the new primary.
+      await sleep(5000);
+    });
+    const output = `${promoted?.stdout ?? ''}${promoted?.stderr ?? ''}`;
+    expect(promoted?.code, output).to.equal(0);
+    expect(await sql('select pg_is_in_recovery()', 'db_standby'), 'the standby is the primary now').to.equal('f');
+    expect((await tasksOf('db')).length, 'no task of the old primary').to.equal(0);
+    const acknowledged = transferReports.flatMap((r) => r.confirmedKeys);
+    const list = acknowledged.map((k) => `'${k.replace(/'/g, "''")}'`).join(',');
+    const posted = await sql(
+      `SELECT count(DISTINCT idempotency_key) FROM transfers WHERE status = 'succeeded' AND idempotency_key IN (${list})`,
+      'db_standby',
+    );
+    const took = /promoted in ([\d.]+) s/.exec(output)?.[1] ?? '?';
+    const failed = load.badResponses + load.connectionErrors;
+    const line = `[promote] db_standby promoted by scripts/db-promote.sh in ${took} s; the bank answered /ready again ${servedAfter.toFixed(1)} s after it started; ${failed} of ${load.requests} requests failed meanwhile; ${transfers.confirmedKeys.length} transfers confirmed during the scenario, ${transfers.unanswered} unanswered; ${posted} of ${acknowledged.length} acknowledged transfers of all scenarios on the new primary`;
+    console.log(`      ${line}`);
+    figures.push(line);
+    expect(posted, line).to.equal(String(acknowledged.length));
+    expect(servedAfter, line).to.be.below(120);
+    expect(transfers.confirmed, 'transfers confirmed against the new primary').to.be.greaterThan(0);
   });
 });

@@ -154,12 +154,45 @@ export async function upstreamAddresses(sinceIso: string): Promise<Map<string, n
   return counts;
 }
 
-/** psql in the stack's database container (on the manager, the node labelled db=true). */
-export async function sql(query: string): Promise<string> {
-  const db =
-    (await swarm('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_db`)).trim().split('\n')[0] ??
-    '';
-  return (await swarm('exec', db, 'psql', '-X', '-At', '-U', 'bank', '-d', 'bankdb', '-c', query)).trim();
+/**
+ * psql in the running task of one of the stack's database services (db, the primary; db_standby,
+ * the hot standby), on whichever node runs it: `docker exec <node> docker exec <container> psql`.
+ */
+export async function sql(query: string, service = 'db'): Promise<string> {
+  const tasks = await swarm(
+    'service',
+    'ps',
+    `${STACK}_${service}`,
+    '--filter',
+    'desired-state=running',
+    '--format',
+    '{{.ID}} {{.Node}} {{.CurrentState}}',
+  );
+  const [task, node] =
+    tasks
+      .split('\n')
+      .find((line) => line.split(' ')[2] === 'Running')
+      ?.split(' ') ?? [];
+  if (!task || !node) throw new Error(`no running task of ${STACK}_${service}:\n${tasks}`);
+  const container = (await swarm('inspect', '-f', '{{.Status.ContainerStatus.ContainerID}}', task)).trim();
+  return (
+    await docker(
+      'exec',
+      node,
+      'docker',
+      'exec',
+      container,
+      'psql',
+      '-X',
+      '-At',
+      '-U',
+      'bank',
+      '-d',
+      'bankdb',
+      '-c',
+      query,
+    )
+  ).trim();
 }
 
 export interface TransferReport {
@@ -167,6 +200,8 @@ export interface TransferReport {
   keys: string[];
   /** Keys that got their 303 (posted, or found already posted when resent). */
   confirmed: number;
+  /** Those keys, in the order they were confirmed. */
+  confirmedKeys: string[];
   /** POSTs sent again with the same key after no answer or a 5xx. */
   resentPosts: number;
   /** Keys given up on (no answer after every try). */
@@ -181,7 +216,7 @@ export interface TransferReport {
 export class TransferClient {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
-  readonly report: TransferReport = { keys: [], confirmed: 0, resentPosts: 0, unanswered: 0 };
+  readonly report: TransferReport = { keys: [], confirmed: 0, confirmedKeys: [], resentPosts: 0, unanswered: 0 };
 
   constructor(
     private readonly baseUrl: string,
@@ -244,6 +279,7 @@ export class TransferClient {
         });
         if (answer.status === 303) {
           this.report.confirmed += 1;
+          this.report.confirmedKeys.push(key);
           return;
         }
         if (answer.status < 500) throw new Error(`transfer refused: ${answer.status} ${answer.body.slice(0, 200)}`);
