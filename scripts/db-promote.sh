@@ -59,8 +59,12 @@ if db_on_swarm; then
     db_log "the primary's task does not run (its node lost?): its volume is not fenced; do not scale ${SWARM_STACK}_db up again"
   fi
   sw service update --detach --replicas 0 "${SWARM_STACK}_db" >/dev/null || db_fail "cannot scale ${SWARM_STACK}_db to 0; nothing promoted"
+  # Promote only once the old primary's server has exited: a clean stop sends every committed
+  # transaction to the standby first, while a server still running would acknowledge transfers
+  # the promoted standby never sees (the cluster tier lost one that way).
   deadline=$((SECONDS + 60))
-  while [[ -n "$(swarm_task_container db)" ]]; do
+  while [[ -n "$(swarm_task_container db)" ]] ||
+    [[ -n "$old" && "$(db_docker inspect -f '{{.State.Running}}' "$old" 2>/dev/null)" == true ]]; do
     ((SECONDS < deadline)) || db_fail "${SWARM_STACK}_db still runs after 60 s; nothing promoted"
     sleep 0.5
   done
