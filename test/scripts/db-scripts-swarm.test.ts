@@ -4,51 +4,13 @@
  * container that runs inside a node (db_docker in scripts/lib/db_backup.sh), with a fake `docker`
  * that records what it was asked.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runWithFakeDocker, type FakeDockerRun } from '../helpers/fake-docker.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const FAKE_DOCKER = `#!/usr/bin/env bash
-printf '%s|%s\\n' "\${DOCKER_HOST:-}" "$*" >>"$FAKE_CALLS"
-`;
 const CONTAINER = 'a'.repeat(64);
 
-interface Outcome {
-  status: number | null;
-  stderr: string;
-  calls: string[];
-}
-
-function bash(script: string, env: Record<string, string> = {}): Outcome {
-  const dir = mkdtempSync(path.join(tmpdir(), 'db-scripts-swarm-'));
-  try {
-    writeFileSync(path.join(dir, 'docker'), FAKE_DOCKER);
-    chmodSync(path.join(dir, 'docker'), 0o755);
-    const calls = path.join(dir, 'calls');
-    writeFileSync(calls, '');
-    const result = spawnSync('bash', ['-c', script], {
-      cwd: root,
-      // stdin not a socket: bash would take itself for a remote shell and read ~/.bashrc.
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: `${dir}:/usr/bin:/bin`,
-        HOME: dir,
-        BANK_STATE_DIR: dir,
-        FAKE_CALLS: calls,
-        CLUSTER_SOCKET_DIR: dir,
-        ...env,
-      },
-      encoding: 'utf8',
-    });
-    const recorded = readFileSync(calls, 'utf8').trim();
-    return { status: result.status, stderr: result.stderr, calls: recorded ? recorded.split('\n') : [] };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function bash(script: string, env: Record<string, string> = {}): FakeDockerRun {
+  return runWithFakeDocker(script, (dir) => ({ BANK_STATE_DIR: dir, CLUSTER_SOCKET_DIR: dir, ...env }));
 }
 
 describe('database scripts with PLATFORM=swarm', () => {

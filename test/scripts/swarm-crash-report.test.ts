@@ -5,23 +5,14 @@
  * of the release's error. Run as the deploy runs it, sourced by bash, with a fake `docker` that
  * stands for `docker exec bank-node-1 docker …` and records what it was asked.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runWithFakeDocker } from '../helpers/fake-docker.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Logs the arguments; `docker exec -i bank-node-1 docker service logs …` prints two log lines. */
-const FAKE_DOCKER = `#!/usr/bin/env bash
-printf '%s\\n' "$*" >>"$FAKE_CALLS"
-if [[ "$1 $2 $3 $4 $5 $6" == "exec -i bank-node-1 docker service logs" ]]; then
+/** `docker exec -i bank-node-1 docker service logs …` prints two log lines. */
+const FAKE_LOGS = `if [[ "$1 $2 $3 $4 $5 $6" == "exec -i bank-node-1 docker service logs" ]]; then
   echo "Error: simulated boot failure"
   echo "    at boot (/app/server.js:1:1)"
-fi
-`;
+fi`;
 
 const HARNESS = `
 set -euo pipefail
@@ -33,25 +24,10 @@ swarm_report_crash "$CRASH"
 `;
 
 function report(crash: string): { stderr: string; calls: string[] } {
-  const bin = mkdtempSync(path.join(tmpdir(), 'swarm-crash-report-'));
-  try {
-    writeFileSync(path.join(bin, 'docker'), FAKE_DOCKER);
-    chmodSync(path.join(bin, 'docker'), 0o755);
-    const calls = path.join(bin, 'calls');
-    writeFileSync(calls, '');
-    const result = spawnSync('bash', ['-c', HARNESS], {
-      cwd: root,
-      // stdin not a socket: bash would take itself for a remote shell and read ~/.bashrc.
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // No manager socket in FAKE_SOCKET_DIR: the calls go through `docker exec` into the manager.
-      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: bin, FAKE_CALLS: calls, FAKE_SOCKET_DIR: bin, CRASH: crash },
-      encoding: 'utf8',
-    });
-    expect(result.status, result.stderr).to.equal(0);
-    return { stderr: result.stderr, calls: readFileSync(calls, 'utf8').trim().split('\n') };
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-  }
+  // No manager socket in CLUSTER_SOCKET_DIR: the calls go through `docker exec` into the manager.
+  const run = runWithFakeDocker(HARNESS, (dir) => ({ FAKE_SOCKET_DIR: dir, CRASH: crash }), FAKE_LOGS);
+  expect(run.status, run.stderr).to.equal(0);
+  return { stderr: run.stderr, calls: run.calls.map((call) => call.slice(call.indexOf('|') + 1)) };
 }
 
 describe('Swarm deploy: the report of a task that failed (swarm_report_crash)', () => {
