@@ -57,7 +57,8 @@ run_stage() {
     install) npm ci --no-audit --no-fund ;;
     lint) npm run lint && scripts/ci/lint-workflows.sh && scripts/ci/base-images.sh check ;;
     typecheck) npm run typecheck ;;
-    test) MOCHA_FILE=reports/junit-test.xml npm test ;;
+    # No service may lose coverage (c8 sets no floor; the floors are per service).
+    test) MOCHA_FILE=reports/junit-test.xml npm test && node scripts/ci/coverage-by-service.mjs ;;
     unit) MOCHA_FILE=reports/junit-unit.xml npm run test:unit ;;
     integration) MOCHA_FILE=reports/junit-integration.xml npm run test:integration ;;
     audit) scripts/ci/npm-audit.sh ;;
