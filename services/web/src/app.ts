@@ -74,24 +74,39 @@ export function createApp(deps: WebDeps): Koa {
   hashQueueMetrics(metrics, hasher);
   const metricsRouter = metricsRoutes(metrics);
 
+  // The middleware order, outermost first. Each step says why it stands where it does.
+  // 1. Drop X-Forwarded-* from anyone but the trusted proxy, before anything reads ctx.ip or
+  //    ctx.secure (logs, login throttling, secure cookies).
   app.use(forwardedHeadersFromTrustedProxyOnly(config.trustProxy));
+  // 2. Count and time every request, probes, static files and errors included; it reads the
+  //    matched route pattern once the inner steps have routed the request.
   app.use(httpMetrics(metrics));
+  // 3. Give the request its id before anything logs, so every line of it carries the id.
   app.use(requestIdAndLogging(logger, config.appColor));
+  // 4. Security headers on every response, including probes, static files and error pages.
   app.use(securityHeaders());
+  // 5. Probes (/health, /ready, /version) and /metrics: no session, no schema check (/ready is
+  //    how the deploy learns the schema is behind), no CSRF.
   app.use(system.routes());
   app.use(metricsRouter.routes());
+  // 6. Static files: no database, no session row for a stylesheet.
   app.use(staticFiles(`${webRoot}static`));
+  // 7. From here on every error is a French HTML page with the request id.
   app.use(htmlErrors(logger, render));
+  // 8. Unknown page → 404, wrong method → 405 + Allow, before the body is read or CSRF checked:
+  //    a PUT on /login is a wrong method, not an expired form.
   app.use(allowedMethods([system, metricsRouter, ...pages], pageNotFound));
+  // 9. Pages need the whole schema: 503 until the migrate job has run.
   app.use(async function schemaIsCurrent(_ctx, next) {
     await schema.ensure();
     await next();
   });
+  // 10. Decide whether cookies are Secure before the session middleware writes one.
   app.use(async function secureCookiesOverHttps(ctx, next) {
-    // Secure cookies whenever the request arrived over HTTPS (per the one trusted proxy hop).
     ctx.sessionOptions.secure = ctx.secure;
     await next();
   });
+  // 11. The session (a row in `sessions`), then the user it belongs to.
   app.use(
     session(
       {
@@ -109,8 +124,12 @@ export function createApp(deps: WebDeps): Koa {
     ),
   );
   app.use(loadUser(db, config.sessionAbsoluteTimeoutS * 1000));
+  // 12. Read the form body only for a request that reached a real page, and before CSRF, which
+  //     reads the token from it.
   app.use(parseBody({ type: 'form', encodings: ['gzip', 'deflate', 'br'], limit: '16kb' }));
+  // 13. CSRF needs both the session (a logged-in user's token) and the body (the form's token).
   app.use(verifyCsrf(config.secretKey));
+  // 14. The pages themselves.
   for (const router of pages) app.use(router.routes());
   return app;
 }
