@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Queryable } from './db.js';
 import type { Logger } from './logger.js';
 import { startPeriodic, type PeriodicJob } from './periodic.js';
 import { requestContext } from './request-context.js';
@@ -94,7 +95,7 @@ export function auditHash(row: Omit<AuditRow, 'id' | 'hash'>): string {
  * its audit row commit or roll back together. One INSERT and no lock: writers never wait for each
  * other. The sealer (sealAuditTrail) chains the row within a second.
  */
-export async function recordAudit(db: Knex | Knex.Transaction, event: AuditEvent): Promise<void> {
+export async function recordAudit(db: Queryable, event: AuditEvent): Promise<void> {
   const context = requestContext.getStore();
   await db('audit_events').insert({
     occurred_at: new Date().toISOString(),
@@ -106,6 +107,38 @@ export async function recordAudit(db: Knex | Knex.Transaction, event: AuditEvent
     outcome: event.outcome,
     details: JSON.stringify(event.details ?? {}),
   });
+}
+
+/** What the audit page filters on; every field optional. `actorId` null matches no row. */
+export interface AuditFilter {
+  actorId?: number | null;
+  event?: string;
+  /** First UTC day (YYYY-MM-DD) included. */
+  from?: string;
+  /** Last UTC day (YYYY-MM-DD) included. */
+  to?: string;
+}
+
+/**
+ * One page of the audit trail, newest first (by id: rows not sealed yet come first), and whether
+ * a next page exists. The trail's table belongs to this module: services read it through here.
+ */
+export async function readAuditTrail(
+  db: Queryable,
+  filter: AuditFilter,
+  { page, pageSize }: { page: number; pageSize: number },
+): Promise<{ rows: AuditRow[]; hasNext: boolean }> {
+  const query = db<AuditRow>('audit_events');
+  // An unknown name matches nothing (and a failed login on it has no actor).
+  if (filter.actorId !== undefined) query.where('actor_id', filter.actorId ?? -1);
+  if (filter.event) query.where('event', filter.event);
+  if (filter.from) query.where('occurred_at', '>=', `${filter.from}T00:00:00.000Z`);
+  if (filter.to) query.where('occurred_at', '<=', `${filter.to}T23:59:59.999Z`);
+  const found = (await query
+    .orderBy('id', 'desc')
+    .offset((page - 1) * pageSize)
+    .limit(pageSize + 1)) as AuditRow[];
+  return { rows: found.slice(0, pageSize), hasNext: found.length > pageSize };
 }
 
 /** How often each replica seals: the longest a new row waits to be chained, give or take a round. */

@@ -3,6 +3,13 @@ import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 
 export type { Knex };
+
+/**
+ * What a repository function runs its queries on: the process's Knex instance, or the
+ * transaction a use case opened (`trx ?? db`), so that several repository calls can share one
+ * transaction. Repositories never open a transaction of their own; use cases do.
+ */
+export type Queryable = Knex | Knex.Transaction;
 export type DbClient = 'sqlite3' | 'pg';
 
 export interface DatabaseTarget {

@@ -91,6 +91,17 @@ export function primaryAccount(db: Knex | Knex.Transaction, userId: number): Pro
   return db<AccountRow>('accounts').where({ user_id: userId, kind: 'primary' }).first();
 }
 
+/**
+ * The PostgreSQL advisory-lock namespace of account openings (the first key of the two-key form;
+ * the second is the user id). Any number no other lock of the project uses.
+ */
+export const ACCOUNT_OPENING_LOCK = 2601;
+
+/** Serialises one user's account openings until `trx` ends (PostgreSQL only). */
+async function lockAccountOpenings(trx: Knex.Transaction, userId: number): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(?, ?)', [ACCOUNT_OPENING_LOCK, userId]);
+}
+
 /** `db`'s transaction when it is one, else a new one. */
 function inTransaction<T>(db: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   return 'commit' in db && typeof db.commit === 'function' ? work(db as Knex.Transaction) : db.transaction(work);
@@ -154,9 +165,10 @@ export async function openCurrentAccount(
   return withWriteRetry(() =>
     db.transaction(async (trx): Promise<AccountOpening> => {
       // Two requests of one user must not both see 9 accounts. On SQLite the insert comes first
-      // and takes the single write lock before anything is read; on PostgreSQL the user's row
-      // lock queues the second request until the first one commits.
-      if (dbClient(db) === 'pg') await trx('users').where({ id: userId }).forNoKeyUpdate().first('id');
+      // and takes the single write lock before anything is read; on PostgreSQL a lock of this
+      // service's own, per user and held until commit, queues the second request until the
+      // first one commits (the `users` row belongs to the web service: we do not lock it).
+      if (dbClient(db) === 'pg') await lockAccountOpenings(trx, userId);
       const account = await insertAccount(trx, userId, currency, 'current', openingKey);
       if (!account) {
         const earlier = await openedWithKey(trx, userId, openingKey);

@@ -38,7 +38,7 @@ export async function listMovements(
     .join('accounts as cp', function () {
       this.on('cp.id', '=', db.raw('case when t.amount < 0 then tr.to_account_id else tr.from_account_id end'));
     })
-    .leftJoin('users as cu', 'cu.id', 'cp.user_id')
+    .leftJoin('account_holders as cu', 'cu.id', 'cp.user_id')
     .whereIn('t.account_id', accountNumbers)
     .orderBy('t.id', 'desc')
     .limit(pageSize + 1)

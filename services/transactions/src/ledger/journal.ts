@@ -22,7 +22,7 @@ export async function journalPage(
   }> = await db('transactions as t')
     .leftJoin('transfers as tr', 'tr.id', 't.transfer_id')
     .leftJoin('accounts as a', 'a.number', 't.account_id')
-    .leftJoin('users as u', 'u.id', 'a.user_id')
+    .leftJoin('account_holders as u', 'u.id', 'a.user_id')
     .orderBy('t.id', 'desc')
     .limit(pageSize + 1)
     .offset((page - 1) * pageSize)
@@ -79,7 +79,7 @@ export async function trialBalance(db: Knex): Promise<TrialBalance> {
       balance: unknown;
       journal: unknown;
     }> = await trx('accounts as a')
-      .leftJoin('users as u', 'u.id', 'a.user_id')
+      .leftJoin('account_holders as u', 'u.id', 'a.user_id')
       .leftJoin('transactions as t', 't.account_id', 'a.number')
       .groupBy('a.id', 'a.number', 'u.username', 'a.currency', 'a.balance')
       .orderBy('a.id')

@@ -63,8 +63,8 @@ async function resolveRecipient(
   }
   // Every user has a primary account, so no account at all means no such user.
   const accounts: AccountRow[] = await db('accounts as a')
-    .join('users as u', 'u.id', 'a.user_id')
-    .where('u.username_key', usernameKey(key))
+    .join('account_holders as h', 'h.id', 'a.user_id')
+    .where('h.username_key', usernameKey(key))
     .orderBy('a.id')
     .select('a.*');
   if (accounts.length === 0) {

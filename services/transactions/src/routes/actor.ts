@@ -1,13 +1,10 @@
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import { forbidden, unauthorized } from '#shared/errors.js';
+import { findAccountHolder, type AccountHolder } from '../ledger/account-holders.js';
 
 /** The user a signed request acts for, read from the database (never from the request body). */
-export interface Actor {
-  id: number;
-  username: string;
-  isAdmin: boolean;
-}
+export type Actor = AccountHolder;
 
 /** The signed acting-user id (the signature middleware has checked it). */
 export function actingUserId(ctx: Koa.Context): number {
@@ -22,15 +19,8 @@ export function actingUserId(ctx: Koa.Context): number {
 export async function loadActor(ctx: Koa.Context, db: Knex): Promise<Actor> {
   const cached = ctx.state.actor as Actor | undefined;
   if (cached) return cached;
-  const row = await db('users')
-    .where({ id: actingUserId(ctx) })
-    .first<{
-      id: number;
-      username: string;
-      is_admin: boolean | number;
-    }>('id', 'username', 'is_admin');
-  if (!row) throw unauthorized('unknown_user', 'Utilisateur inconnu.');
-  const actor = { id: Number(row.id), username: row.username, isAdmin: Boolean(row.is_admin) };
+  const actor = await findAccountHolder(db, actingUserId(ctx));
+  if (!actor) throw unauthorized('unknown_user', 'Utilisateur inconnu.');
   ctx.state.actor = actor;
   return actor;
 }

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { AUDIT_EVENTS, recordAudit, type AuditRow } from '#shared/audit.js';
+import { AUDIT_EVENTS, readAuditTrail, recordAudit, type AuditRow } from '#shared/audit.js';
 import { currentUser } from '../auth/current-user.js';
 import { findUserByUsername } from '../auth/users.js';
 import { pageNumber, pageToLoad, pagination, type PageDeps } from './page-helpers.js';
@@ -64,22 +64,17 @@ export function auditRoutes({ db, render }: PageDeps): Router {
     let rows: AuditRow[] = [];
     let hasNext = false;
     if (problems.length === 0 && pageToLoad(page) === page) {
-      const query = db<AuditRow>('audit_events');
-      if (filters.user) {
-        const user = await findUserByUsername(db, filters.user);
-        // An unknown name matches nothing (and a failed login on it has no actor).
-        query.where('actor_id', user ? Number(user.id) : -1);
-      }
-      if (filters.event) query.where('event', filters.event);
-      if (filters.from) query.where('occurred_at', '>=', `${filters.from}T00:00:00.000Z`);
-      if (filters.to) query.where('occurred_at', '<=', `${filters.to}T23:59:59.999Z`);
-      // By id: the rows not sealed yet (no seq for a second or so) come first, as the newest.
-      const found = (await query
-        .orderBy('id', 'desc')
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)) as AuditRow[];
-      hasNext = found.length > PAGE_SIZE;
-      rows = found.slice(0, PAGE_SIZE);
+      const user = filters.user ? await findUserByUsername(db, filters.user) : undefined;
+      ({ rows, hasNext } = await readAuditTrail(
+        db,
+        {
+          ...(filters.user ? { actorId: user ? Number(user.id) : null } : {}),
+          event: filters.event,
+          from: filters.from,
+          to: filters.to,
+        },
+        { page, pageSize: PAGE_SIZE },
+      ));
     }
     const params = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ''));
     render(
