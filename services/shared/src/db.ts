@@ -10,6 +10,12 @@ export type { Knex };
  * transaction. Repositories never open a transaction of their own; use cases do.
  */
 export type Queryable = Knex | Knex.Transaction;
+
+/** Whether `db` is a transaction a caller opened (Knex marks its transactions). */
+export function isTransaction(db: Queryable): db is Knex.Transaction {
+  return (db as Knex.Transaction).isTransaction === true;
+}
+
 export type DbClient = 'sqlite3' | 'pg';
 
 export interface DatabaseTarget {

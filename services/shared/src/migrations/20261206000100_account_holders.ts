@@ -9,6 +9,10 @@ import type { Knex } from 'knex';
  *
  * Owned by the web service; it lives in the shared list because both services' schema lists
  * include it. Expand only: the release that reads `users` directly keeps working.
+ *
+ * On SQLite, Knex rebuilds a table to alter or drop a column (copy, drop, rename), and the rename
+ * fails while a view or trigger names the dropped table: a later migration that rebuilds `users`
+ * drops this view first and creates it again after.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`create view account_holders as select id, username, username_key, is_admin from users`);

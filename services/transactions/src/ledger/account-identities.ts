@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isTransaction, type Queryable } from '#shared/db.js';
 import type { AccountRow } from './accounts.js';
 
 /** What never changes about an account once it is opened (rule `accounts_identity_fixed`). */
@@ -18,8 +19,9 @@ const remembered = new WeakMap<Knex, Map<string, AccountIdentity>>();
  * round trip to PostgreSQL was a large part of a transfer's CPU (`npm run bench:transfers`).
  * Balances are never taken from here; the posting reads and moves them in the database.
  */
-export async function accountIdentities(db: Knex, numbers: readonly string[]): Promise<AccountIdentity[]> {
-  let memory = remembered.get(db);
+export async function accountIdentities(db: Queryable, numbers: readonly string[]): Promise<AccountIdentity[]> {
+  // Inside a transaction nothing is remembered: an account it opens may still be rolled back.
+  let memory = isTransaction(db) ? new Map<string, AccountIdentity>() : remembered.get(db);
   if (!memory) remembered.set(db, (memory = new Map()));
   const known = numbers.map((n) => memory.get(n));
   if (known.every((a) => a !== undefined)) return known;

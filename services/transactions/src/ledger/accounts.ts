@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { MAX_ACCOUNTS_PER_USER } from '#shared/contract/accounts.js';
 import type { AccountView } from '#shared/contract/api.js';
 import { formatCents, type Currency } from '#shared/contract/money.js';
-import { dbClient } from '#shared/db.js';
+import { dbClient, isTransaction, type Queryable } from '#shared/db.js';
 import { unprocessable } from '#shared/errors.js';
 import { nowIso, toIso } from '#shared/timestamps.js';
 import { withWriteRetry } from './retry.js';
@@ -49,7 +49,7 @@ export function toAccountView(row: AccountRow): AccountView {
  * taken (accounts_opening_key_unique).
  */
 async function insertAccount(
-  db: Knex | Knex.Transaction,
+  db: Queryable,
   userId: number,
   currency: Currency,
   kind: 'primary' | 'current',
@@ -77,17 +77,13 @@ async function insertAccount(
   throw new Error('could not draw a free account number');
 }
 
-function openedWithKey(
-  db: Knex | Knex.Transaction,
-  userId: number,
-  openingKey: string,
-): Promise<AccountRow | undefined> {
+function openedWithKey(db: Queryable, userId: number, openingKey: string): Promise<AccountRow | undefined> {
   return db('accounts')
     .where({ user_id: userId, opening_key: openingKey })
     .first<AccountRow | undefined>(ACCOUNT_COLUMNS);
 }
 
-export function primaryAccount(db: Knex | Knex.Transaction, userId: number): Promise<AccountRow | undefined> {
+export function primaryAccount(db: Queryable, userId: number): Promise<AccountRow | undefined> {
   return db<AccountRow>('accounts').where({ user_id: userId, kind: 'primary' }).first();
 }
 
@@ -102,9 +98,9 @@ async function lockAccountOpenings(trx: Knex.Transaction, userId: number): Promi
   await trx.raw('select pg_advisory_xact_lock(?, ?)', [ACCOUNT_OPENING_LOCK, userId]);
 }
 
-/** `db`'s transaction when it is one, else a new one. */
-function inTransaction<T>(db: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return 'commit' in db && typeof db.commit === 'function' ? work(db as Knex.Transaction) : db.transaction(work);
+/** `db`'s transaction when it is one (the seed job's), else a new one. */
+function inTransaction<T>(db: Queryable, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return isTransaction(db) ? work(db) : db.transaction(work);
 }
 
 /** The audit row of an opened account, written in the opening's transaction. */
@@ -122,7 +118,7 @@ function openedEvent(userId: number, account: AccountRow): AuditEvent {
  * again returns the account opened the first time (`opened: false`).
  */
 export async function openPrimaryAccount(
-  db: Knex | Knex.Transaction,
+  db: Queryable,
   userId: number,
 ): Promise<{ account: AccountRow; opened: boolean }> {
   const existing = await primaryAccount(db, userId);
@@ -141,7 +137,7 @@ export async function openPrimaryAccount(
 }
 
 /** A user's own accounts, primary first then by opening order. Settlement is never listed. */
-export async function listAccounts(db: Knex, userId: number): Promise<AccountView[]> {
+export async function listAccounts(db: Queryable, userId: number): Promise<AccountView[]> {
   const rows = await db<AccountRow>('accounts').where({ user_id: userId }).orderBy('id');
   return rows.map(toAccountView);
 }
@@ -190,7 +186,7 @@ export async function openCurrentAccount(
   );
 }
 
-export async function settlementAccount(db: Knex | Knex.Transaction, currency: Currency): Promise<AccountRow> {
+export async function settlementAccount(db: Queryable, currency: Currency): Promise<AccountRow> {
   const row = await db<AccountRow>('accounts').where({ kind: 'settlement', currency }).first();
   if (!row) throw new Error(`settlement account for ${currency} is missing`);
   return row;

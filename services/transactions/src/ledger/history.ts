@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Queryable } from '#shared/db.js';
 import { toIso } from '#shared/timestamps.js';
 import type { MovementView } from '#shared/contract/api.js';
 import { formatCents, type Currency } from '#shared/contract/money.js';
@@ -28,7 +28,7 @@ export const BANK_NAME = 'Banque';
  * side of the same transfer: its owner's username, or "Banque" for settlement.
  */
 export async function listMovements(
-  db: Knex,
+  db: Queryable,
   accountNumbers: string[],
   { page, pageSize }: Page,
 ): Promise<{ movements: MovementView[]; hasNext: boolean }> {

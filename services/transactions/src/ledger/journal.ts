@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Queryable } from '#shared/db.js';
 import { toIso } from '#shared/timestamps.js';
 import type { JournalEntryView, TrialBalance } from '#shared/contract/api.js';
 import { CURRENCIES, formatCents, type Currency } from '#shared/contract/money.js';
@@ -6,7 +7,7 @@ import { BANK_NAME, type Page } from './history.js';
 
 /** The double-entry journal (every posting of every account), newest first. */
 export async function journalPage(
-  db: Knex,
+  db: Queryable,
   { page, pageSize }: Page,
 ): Promise<{ entries: JournalEntryView[]; hasNext: boolean }> {
   const rows: Array<{

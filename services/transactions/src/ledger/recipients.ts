@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Queryable } from '#shared/db.js';
 import { ACCOUNT_NUMBER_PATTERN, hasAccountNumberShape, normalizeAccountNumber } from '#shared/contract/accounts.js';
 import type { Currency } from '#shared/contract/money.js';
 import { usernameKey } from '#shared/contract/usernames.js';
@@ -19,7 +19,7 @@ export function normalizeRecipient(to: string): string {
   return hasAccountNumberShape(trimmed) ? normalizeAccountNumber(trimmed) : trimmed;
 }
 
-export async function resolveTransfer(db: Knex, actorId: number, req: TransferRequest): Promise<Resolution> {
+export async function resolveTransfer(db: Queryable, actorId: number, req: TransferRequest): Promise<Resolution> {
   const number = normalizeAccountNumber(req.fromAccount);
   const toKey = normalizeRecipient(req.to);
   // Both ends at once when the recipient is given as an account number (the usual case): no
@@ -36,7 +36,7 @@ export async function resolveTransfer(db: Knex, actorId: number, req: TransferRe
   return { from, to: recipient.account };
 }
 
-export async function resolveDeposit(db: Knex, req: DepositRequest): Promise<Resolution> {
+export async function resolveDeposit(db: Queryable, req: DepositRequest): Promise<Resolution> {
   const recipient = await resolveRecipient(db, req.to, undefined);
   if ('refusal' in recipient) return { refusal: recipient.refusal };
   return { from: await settlementAccount(db, recipient.account.currency), to: recipient.account };
@@ -50,7 +50,7 @@ export async function resolveDeposit(db: Knex, req: DepositRequest): Promise<Res
  * Settlement accounts are never a recipient.
  */
 async function resolveRecipient(
-  db: Knex,
+  db: Queryable,
   to: string,
   currency: Currency | undefined,
 ): Promise<{ account: AccountIdentity } | { refusal: Refusal }> {

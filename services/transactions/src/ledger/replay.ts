@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Knex } from 'knex';
+import type { Queryable } from '#shared/db.js';
 import { normalizeAccountNumber } from '#shared/contract/accounts.js';
 import { formatCents, type Currency } from '#shared/contract/money.js';
 import { toIso } from '#shared/timestamps.js';
@@ -50,7 +50,7 @@ interface TransferRow {
 }
 
 /** The outcome stored under `key` by the request that claimed it first. */
-export async function replay(db: Knex, actorId: number, key: string, hash: string): Promise<MovementOutcome> {
+export async function replay(db: Queryable, actorId: number, key: string, hash: string): Promise<MovementOutcome> {
   const row = await db('transfers as tr')
     .leftJoin('accounts as fa', 'fa.id', 'tr.from_account_id')
     .leftJoin('accounts as ta', 'ta.id', 'tr.to_account_id')

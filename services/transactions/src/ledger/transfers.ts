@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Queryable } from '#shared/db.js';
 import type { Knex } from 'knex';
 import { formatCents } from '#shared/contract/money.js';
 import { unauthorized } from '#shared/errors.js';
@@ -98,7 +99,7 @@ function transferRow(
  * statement posts the transfer (rules.ts) and writes its audit row (transactions migration
  * 20261205000500, with the request id and client address the row carries).
  */
-async function insertClaim(db: Knex, row: Record<string, unknown>): Promise<boolean> {
+async function insertClaim(db: Queryable, row: Record<string, unknown>): Promise<boolean> {
   try {
     const claimed = await withWriteRetry(
       () =>
@@ -119,7 +120,7 @@ async function insertClaim(db: Knex, row: Record<string, unknown>): Promise<bool
 
 /** The refusal a user reads for a rule the database enforced (rules.ts); anything else is rethrown. */
 async function refusalFor(
-  db: Knex,
+  db: Queryable,
   err: unknown,
   from: AccountIdentity,
   to: AccountIdentity,

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import type { Queryable } from '#shared/db.js';
 import type { Knex } from 'knex';
 import { forbidden } from '#shared/errors.js';
 import { userLoadedWithSession } from './session-store.js';
@@ -24,7 +25,7 @@ export function loadUser(db: Knex, absoluteTimeoutMs: number): Koa.Middleware {
   };
 }
 
-async function loadById(db: Knex, userId: number): Promise<User | undefined> {
+async function loadById(db: Queryable, userId: number): Promise<User | undefined> {
   const row = await findUserById(db, userId);
   return row ? toUser(row) : undefined;
 }

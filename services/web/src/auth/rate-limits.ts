@@ -5,7 +5,7 @@ import {
   RateLimiterSQLite,
   type RateLimiterStoreAbstract,
 } from 'rate-limiter-flexible';
-import { dbClient } from '#shared/db.js';
+import { dbClient, type Queryable } from '#shared/db.js';
 
 const TABLE = 'rate_limits';
 
@@ -118,6 +118,6 @@ export async function take(limiter: RateLimiterStoreAbstract, key: string, point
 }
 
 /** Deletes the counters whose time has passed: the table holds only live windows. */
-export function purgeExpiredLimits(db: Knex, now = Date.now()): Promise<number> {
+export function purgeExpiredLimits(db: Queryable, now = Date.now()): Promise<number> {
   return db(TABLE).whereNotNull('expire').andWhere('expire', '<=', now).delete();
 }

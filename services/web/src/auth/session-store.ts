@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { Knex } from 'knex';
+import type { Queryable } from '#shared/db.js';
 import { toUser, type User } from './users.js';
 
 interface SessionRow {
@@ -29,7 +29,7 @@ export function userLoadedWithSession(ctx: Koa.Context, userId: number): User | 
  * user, a flash message): anonymous pages carry their CSRF token in a cookie (csrf.ts). Expired
  * rows are deleted on a schedule (housekeeping.ts).
  */
-export function createSessionStore(db: Knex, now: () => number = Date.now) {
+export function createSessionStore(db: Queryable, now: () => number = Date.now) {
   return {
     async get(
       key: string,
@@ -68,6 +68,6 @@ export function createSessionStore(db: Knex, now: () => number = Date.now) {
   };
 }
 
-export function purgeExpiredSessions(db: Knex, now = Date.now()): Promise<number> {
+export function purgeExpiredSessions(db: Queryable, now = Date.now()): Promise<number> {
   return db('sessions').where('expires_at', '<=', now).delete();
 }

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Queryable } from '#shared/db.js';
 import { usernameKey } from '#shared/contract/usernames.js';
 
 /**
@@ -30,17 +30,17 @@ export function toUser(row: Pick<UserRow, 'id' | 'username' | 'is_admin'>): User
 }
 
 /** The user whose name is `username` up to case and Unicode compatibility forms (usernameKey). */
-export async function findUserByUsername(db: Knex | Knex.Transaction, username: string): Promise<UserRow | undefined> {
+export async function findUserByUsername(db: Queryable, username: string): Promise<UserRow | undefined> {
   return db<UserRow>('users')
     .where({ username_key: usernameKey(username) })
     .first();
 }
 
-export async function findUserById(db: Knex | Knex.Transaction, id: number): Promise<UserRow | undefined> {
+export async function findUserById(db: Queryable, id: number): Promise<UserRow | undefined> {
   return db<UserRow>('users').where({ id }).first();
 }
 
-export async function updatePasswordHash(db: Knex, id: number, passwordHash: string): Promise<void> {
+export async function updatePasswordHash(db: Queryable, id: number, passwordHash: string): Promise<void> {
   await db('users').where({ id }).update({ password_hash: passwordHash });
 }
 
@@ -55,7 +55,7 @@ export interface NewUser {
  * `username_key`), so two concurrent registrations of one name cannot both succeed. Their primary account is opened by
  * the transactions service (see registration.ts).
  */
-export async function insertUser(db: Knex | Knex.Transaction, user: NewUser): Promise<User | undefined> {
+export async function insertUser(db: Queryable, user: NewUser): Promise<User | undefined> {
   const rows = await db('users')
     .insert({
       username: user.username,
@@ -74,7 +74,7 @@ export async function insertUser(db: Knex | Knex.Transaction, user: NewUser): Pr
  * Undoes a registration whose primary account could not be opened. An account that was opened
  * after all (its answer was lost) keeps the user: the foreign key from accounts refuses the delete.
  */
-export async function deleteUnfinishedUser(db: Knex, id: number): Promise<'deleted' | 'kept'> {
+export async function deleteUnfinishedUser(db: Queryable, id: number): Promise<'deleted' | 'kept'> {
   try {
     await db('users').where({ id }).delete();
     return 'deleted';
@@ -85,7 +85,7 @@ export async function deleteUnfinishedUser(db: Knex, id: number): Promise<'delet
   }
 }
 
-export async function countUsers(db: Knex | Knex.Transaction): Promise<number> {
+export async function countUsers(db: Queryable): Promise<number> {
   const row = await db('users').count<{ n: number | string }[]>({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
