@@ -1,12 +1,14 @@
 import type {
-  AccountView,
+  AccountList,
+  HistoryQueryInput,
   HistoryView,
-  JournalEntryView,
+  JournalPage,
+  JournalQueryInput,
   OpenAccountBody,
+  OpenedAccount,
   OverviewView,
-  PageInfo,
+  TransferDone,
   TransferRequestBody,
-  TransferView,
   TrialBalance,
 } from '#shared/contract/api.js';
 import { AppError } from '#shared/errors.js';
@@ -77,7 +79,7 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
     return json as T;
   }
 
-  const query = (params: Record<string, string | number | undefined>) => {
+  const query = (params: Record<string, string | undefined>) => {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') search.set(k, String(v));
     const text = search.toString();
@@ -86,26 +88,27 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
 
   return {
     accounts: async (userId: number) =>
-      (await call<{ accounts: AccountView[] }>('GET', '/api/accounts', userId)).accounts,
+      (await call<AccountList>('GET', '/api/accounts', userId)).accounts,
     /** Idempotent under input.idempotencyKey: a repeat returns the account the first call opened. */
     openAccount: async (userId: number, input: OpenAccountBody) =>
-      (await call<{ account: AccountView }>('POST', '/api/accounts', userId, input)).account,
+      (await call<OpenedAccount>('POST', '/api/accounts', userId, input)).account,
     /** Idempotent: a repeat returns the account the first call opened. */
     openPrimaryAccount: async (userId: number) =>
-      (await call<{ account: AccountView }>('POST', '/api/accounts/primary', userId, {})).account,
+      (await call<OpenedAccount>('POST', '/api/accounts/primary', userId, {})).account,
     /** The dashboard's data in one call: accounts and the latest movements across them. */
-    overview: (userId: number, limit = 5) => call<OverviewView>('GET', `/api/overview${query({ limit })}`, userId),
+    overview: (userId: number, limit = 5) =>
+      call<OverviewView>('GET', `/api/overview${query({ limit: String(limit) })}`, userId),
     /** The history page's data in one call; without `account`, all the user's accounts. */
-    historyPage: (userId: number, account: string | undefined, page: number, pageSize: number) =>
-      call<HistoryView>('GET', `/api/history${query({ account, page, pageSize })}`, userId),
+    historyPage: (userId: number, account: string | undefined, page: number, pageSize: number) => {
+      const params: HistoryQueryInput = { account, page: String(page), pageSize: String(pageSize) };
+      return call<HistoryView>('GET', `/api/history${query(params)}`, userId);
+    },
     transfer: async (userId: number, input: TransferRequestBody) =>
-      (await call<{ transfer: TransferView }>('POST', '/api/transfers', userId, input)).transfer,
-    journal: (userId: number, page: number, pageSize: number) =>
-      call<{ entries: JournalEntryView[] } & PageInfo>(
-        'GET',
-        `/api/ledger/journal${query({ page, pageSize })}`,
-        userId,
-      ),
+      (await call<TransferDone>('POST', '/api/transfers', userId, input)).transfer,
+    journal: (userId: number, page: number, pageSize: number) => {
+      const params: JournalQueryInput = { page: String(page), pageSize: String(pageSize) };
+      return call<JournalPage>('GET', `/api/ledger/journal${query(params)}`, userId);
+    },
     trialBalance: (userId: number) => call<TrialBalance>('GET', '/api/ledger/trial-balance', userId),
   };
 }

@@ -102,7 +102,7 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
       const users = await db()('users').whereIn('id', [alice.id, bob.id]).orderBy('id').select('balance');
       expect(users.map((u: { balance: unknown }) => Number(u.balance))).to.deep.equal([8766, 1234]);
 
-      const mine = await client.get('/api/movements?limit=5', alice.id).expect(200);
+      const mine = await client.get('/api/history?pageSize=5', alice.id).expect(200);
       expect(mine.body.movements[0]).to.include({
         accountNumber: alice.primary,
         amount: '-12.34',
@@ -113,7 +113,7 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
         reference: res.body.transfer.reference,
       });
       expect(mine.body.movements[1]).to.include({ amount: '100.00', type: 'deposit', counterparty: 'Banque' });
-      const theirs = await client.get(`/api/movements?account=${bob.primary}`, bob.id).expect(200);
+      const theirs = await client.get(`/api/history?account=${bob.primary}`, bob.id).expect(200);
       expect(theirs.body.movements).to.have.length(1);
       expect(theirs.body.movements[0]).to.include({ amount: '12.34', counterparty: alice.username });
     });
@@ -219,8 +219,10 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
       expect(res.body.error.code).to.equal('not_your_account');
       expect(await balanceOf(db(), bob.primary)).to.equal('50.00');
       expect(await journalCount(db())).to.equal(before);
-      const read = await client.get(`/api/movements?account=${bob.primary}`, alice.id).expect(403);
-      expect(read.body.error.code).to.equal('not_your_account');
+      // Reading it is refused as if it did not exist: the history serves only the user's own accounts.
+      const read = await client.get(`/api/history?account=${bob.primary}`, alice.id).expect(404);
+      expect(read.body.error.code).to.equal('unknown_account');
+      expect(read.body.movements).to.equal(undefined);
     });
 
     it('refuses settlement as a source or a destination', async () => {
@@ -350,7 +352,7 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
           amount: `${i}.00`,
         }).expect(201);
       }
-      const page1 = await client.get(`/api/movements?account=${alice.primary}&page=1&pageSize=4`, alice.id).expect(200);
+      const page1 = await client.get(`/api/history?account=${alice.primary}&page=1&pageSize=4`, alice.id).expect(200);
       expect(page1.body).to.include({ page: 1, pageSize: 4, hasNext: true });
       expect(page1.body.movements.map((m: { amount: string }) => m.amount)).to.deep.equal([
         '-5.00',
@@ -358,27 +360,28 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
         '-3.00',
         '-2.00',
       ]);
-      const page2 = await client.get(`/api/movements?account=${alice.primary}&page=2&pageSize=4`, alice.id).expect(200);
+      const page2 = await client.get(`/api/history?account=${alice.primary}&page=2&pageSize=4`, alice.id).expect(200);
       expect(page2.body).to.include({ page: 2, hasNext: false });
       expect(page2.body.movements.map((m: { amount: string }) => m.amount)).to.deep.equal(['-1.00', '100.00']);
     });
 
     it('answers 404 for an unknown account and 400 for bad paging', async () => {
-      expect((await client.get('/api/movements?account=FT1000000000', alice.id).expect(404)).body.error.code).to.equal(
+      expect((await client.get('/api/history?account=FT1000000000', alice.id).expect(404)).body.error.code).to.equal(
         'unknown_account',
       );
-      for (const query of ['page=0', 'pageSize=101', 'page=abc', 'limit=5&page=2', 'sort=id', 'page=1&page=2']) {
-        const res = await client.get(`/api/movements?${query}`, alice.id);
+      for (const query of ['page=0', 'pageSize=101', 'page=abc', 'limit=5', 'sort=id', 'page=1&page=2']) {
+        const res = await client.get(`/api/history?${query}`, alice.id);
         expect(res.status, query).to.equal(400);
+        expect(res.body.error.code, query).to.equal('invalid_query');
       }
     });
 
     it('serves pages up to the contract’s MAX_PAGE and refuses an offset beyond it with a 400 JSON error', async () => {
-      const last = await client.get(`/api/movements?page=${MAX_PAGE}&pageSize=${MAX_PAGE_SIZE}`, alice.id).expect(200);
+      const last = await client.get(`/api/history?page=${MAX_PAGE}&pageSize=${MAX_PAGE_SIZE}`, alice.id).expect(200);
       expect(last.body).to.include({ page: MAX_PAGE, hasNext: false });
       expect(last.body.movements).to.deep.equal([]);
       for (const page of [MAX_PAGE + 1, 100_000, 200_000, 10_000_000]) {
-        const res = await client.get(`/api/movements?page=${page}&pageSize=${MAX_PAGE_SIZE}`, alice.id).expect(400);
+        const res = await client.get(`/api/history?page=${page}&pageSize=${MAX_PAGE_SIZE}`, alice.id).expect(400);
         expect(res.type).to.equal('application/json');
         expect(res.body.error.code, String(page)).to.equal('invalid_query');
         expect(res.body.error.message).to.contain(`entre 1 et ${MAX_PAGE}`);

@@ -82,7 +82,7 @@ describe('database outage and recovery [PostgreSQL]', function () {
       ['web GET /dashboard', () => web.get('/dashboard')],
       ['web GET /login', () => request(stack.web.callback()).get('/login')],
       ['api GET /api/accounts', () => api.get('/api/accounts', alice.id)],
-      ['api GET /api/movements', () => api.get('/api/movements?limit=5', alice.id)],
+      ['api GET /api/history', () => api.get('/api/history?pageSize=5', alice.id)],
       [
         'api POST /api/transfers',
         () =>

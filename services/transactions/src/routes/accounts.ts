@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import { isCurrency } from '#shared/contract/money.js';
-import { conflict, unprocessable } from '#shared/errors.js';
+import { OpenAccountRequest, OpenPrimaryAccountRequest } from '#shared/contract/api.js';
+import { conflict } from '#shared/errors.js';
 import { listAccounts, openCurrentAccount, openPrimaryAccount, toAccountView } from '../ledger/accounts.js';
 import { loadActor } from './actor.js';
-import { idempotencyKey, jsonObject, optionalString } from './validate.js';
+import { parseBody } from './parse.js';
 
 /**
  * GET /accounts, POST /accounts (a current account, idempotent under the body's idempotencyKey),
@@ -17,12 +17,7 @@ export function accountRoutes(db: Knex): Router {
   }
 
   async function openAccount(ctx: Koa.Context) {
-    const body = jsonObject(ctx, ['idempotencyKey', 'currency']);
-    const key = idempotencyKey(body);
-    const currency = optionalString(body, 'currency');
-    if (!isCurrency(currency)) {
-      throw unprocessable('invalid_currency', 'Devise non prise en charge : choisissez EUR ou USD.');
-    }
+    const { idempotencyKey: key, currency } = parseBody(ctx, OpenAccountRequest);
     const actor = await loadActor(ctx, db);
     const result = await openCurrentAccount(db, actor.id, currency, key);
     if (result.outcome === 'key_reused') {
@@ -38,7 +33,7 @@ export function accountRoutes(db: Knex): Router {
 
   /** The web service calls this right after creating a user; a repeat returns the same account (200). */
   async function openPrimary(ctx: Koa.Context) {
-    jsonObject(ctx, []);
+    parseBody(ctx, OpenPrimaryAccountRequest);
     const { account, opened } = await openPrimaryAccount(db, (await loadActor(ctx, db)).id);
     ctx.status = opened ? 201 : 200;
     ctx.body = { account: toAccountView(account) };

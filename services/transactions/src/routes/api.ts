@@ -4,7 +4,6 @@ import type { Logger } from '#shared/logger.js';
 import type { MovementCounter } from '../metrics.js';
 import { accountRoutes } from './accounts.js';
 import { ledgerRoutes } from './ledger.js';
-import { movementRoutes } from './movements.js';
 import { overviewRoutes } from './overview.js';
 import { transferRoutes } from './transfers.js';
 
@@ -16,7 +15,6 @@ export function apiRoutes(db: Knex, logger: Logger, movements: MovementCounter):
   const router = new Router({ prefix: '/api' });
   for (const routes of [
     accountRoutes(db),
-    movementRoutes(db),
     overviewRoutes(db),
     transferRoutes(db, logger, movements),
     ledgerRoutes(db),

@@ -3,19 +3,19 @@ import type Koa from 'koa';
 import type { Knex } from 'knex';
 import { journalPage, trialBalance } from '../ledger/journal.js';
 import { requireAdmin } from './actor.js';
-import { onlyQuery, pagination } from './validate.js';
+import { JournalQuery, NoQuery } from '#shared/contract/api.js';
+import { parseQuery } from './parse.js';
 
 /** Accounting views, admin only: the journal of postings and the trial balance. */
 export function ledgerRoutes(db: Knex): Router {
   async function showJournal(ctx: Koa.Context) {
-    onlyQuery(ctx, ['page', 'pageSize']);
-    const page = pagination(ctx, 50);
+    const page = parseQuery(ctx, JournalQuery);
     const { entries, hasNext } = await journalPage(db, page);
     ctx.body = { entries, page: page.page, pageSize: page.pageSize, hasNext };
   }
 
   async function showTrialBalance(ctx: Koa.Context) {
-    onlyQuery(ctx, []);
+    parseQuery(ctx, NoQuery);
     ctx.body = await trialBalance(db);
   }
 

@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import type { HistoryView, OverviewView } from '#shared/contract/api.js';
+import { HistoryQuery, OverviewQuery, type HistoryView, type OverviewView } from '#shared/contract/api.js';
 import { notFound } from '#shared/errors.js';
 import { listAccounts } from '../ledger/accounts.js';
 import { listMovements } from '../ledger/history.js';
 import { actingUserId } from './actor.js';
-import { onlyQuery, pagination } from './validate.js';
+import { parseQuery } from './parse.js';
 
 /**
  * One call per web page: GET /overview (the user's accounts and latest movements, for the
@@ -18,8 +18,7 @@ import { onlyQuery, pagination } from './validate.js';
  */
 export function overviewRoutes(db: Knex): Router {
   async function showOverview(ctx: Koa.Context) {
-    onlyQuery(ctx, ['limit']);
-    const page = pagination(ctx, 5);
+    const page = { page: 1, pageSize: parseQuery(ctx, OverviewQuery).limit };
     const accounts = await listAccounts(db, actingUserId(ctx));
     const { movements } = await listMovements(
       db,
@@ -31,10 +30,8 @@ export function overviewRoutes(db: Knex): Router {
   }
 
   async function showHistory(ctx: Koa.Context) {
-    onlyQuery(ctx, ['account', 'page', 'pageSize']);
-    // Compared with the user's own account numbers only: anything else is not theirs (404).
-    const requested = typeof ctx.query.account === 'string' && ctx.query.account !== '' ? ctx.query.account : undefined;
-    const page = pagination(ctx, 20);
+    // `account` is compared with the user's own account numbers only: anything else is not theirs (404).
+    const { account: requested, ...page } = parseQuery(ctx, HistoryQuery);
     const accounts = await listAccounts(db, actingUserId(ctx));
     const account = requested ?? null;
     if (account !== null && !accounts.some((a) => a.number === account)) {

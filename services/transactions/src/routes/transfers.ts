@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import { parseAmount } from '#shared/contract/money.js';
+import { DepositRequest, TransferRequest } from '#shared/contract/api.js';
 import { AppError, conflict } from '#shared/errors.js';
 import type { Logger } from '#shared/logger.js';
 import type { MovementCounter } from '../metrics.js';
 import { executeMovement, type MovementOutcome, type MovementRequest } from '../ledger/transfers.js';
 import { actingUserId, loadActor, requireAdmin } from './actor.js';
-import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredString } from './validate.js';
+import { parseBody } from './parse.js';
 
 /**
  * POST /transfers (any user, from their own account) and POST /deposits (admin, from
@@ -16,28 +16,27 @@ import { accountNumber, idempotencyKey, jsonObject, label, recipient, requiredSt
  */
 export function transferRoutes(db: Knex, logger: Logger, movements: MovementCounter): Router {
   async function transfer(ctx: Koa.Context) {
-    const body = jsonObject(ctx, ['idempotencyKey', 'fromAccount', 'to', 'amount', 'label']);
-    const key = idempotencyKey(body);
+    const body = parseBody(ctx, TransferRequest);
     const request: MovementRequest = {
       kind: 'transfer',
-      idempotencyKey: key,
-      fromAccount: accountNumber(requiredString(body, 'fromAccount', 'Choisissez le compte à débiter.')),
-      to: recipient(requiredString(body, 'to', 'Indiquez le destinataire (numéro de compte ou nom d’utilisateur).')),
-      amountCents: parseAmount(amountField(body)),
-      label: label(body),
+      idempotencyKey: body.idempotencyKey,
+      fromAccount: body.fromAccount,
+      to: body.to,
+      amountCents: body.amount,
+      label: body.label,
     };
     respond(ctx, logger, movements, 'transfer', await executeMovement(db, actingUserId(ctx), request));
   }
 
   async function deposit(ctx: Koa.Context) {
     const actor = await loadActor(ctx, db);
-    const body = jsonObject(ctx, ['idempotencyKey', 'to', 'amount', 'label']);
+    const body = parseBody(ctx, DepositRequest);
     const request: MovementRequest = {
       kind: 'deposit',
-      idempotencyKey: idempotencyKey(body),
-      to: recipient(requiredString(body, 'to', 'Indiquez le bénéficiaire (numéro de compte ou nom d’utilisateur).')),
-      amountCents: parseAmount(amountField(body)),
-      label: label(body),
+      idempotencyKey: body.idempotencyKey,
+      to: body.to,
+      amountCents: body.amount,
+      label: body.label,
     };
     respond(ctx, logger, movements, 'deposit', await executeMovement(db, actor.id, request));
   }
@@ -45,15 +44,6 @@ export function transferRoutes(db: Knex, logger: Logger, movements: MovementCoun
   return new Router()
     .post('/transfers', transfer)
     .post('/deposits', requireAdmin(db, 'Seul un administrateur peut créditer un compte.'), deposit);
-}
-
-/** Amounts are decimal strings; a JSON number would already have passed through a float. */
-function amountField(body: Record<string, unknown>): unknown {
-  const value = body.amount;
-  if (value !== undefined && value !== null && typeof value !== 'string') {
-    throw new AppError(400, 'invalid_field', 'Le montant doit être une chaîne comme "12.34", pas un nombre.');
-  }
-  return value;
 }
 
 function respond(

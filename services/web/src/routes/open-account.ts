@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { IDEMPOTENCY_KEY_MAX_LENGTH } from '#shared/contract/api.js';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, type OpenAccountBody } from '#shared/contract/api.js';
 import { CURRENCIES, isCurrency } from '#shared/contract/money.js';
 import { recordAudit } from '#shared/audit.js';
 import { AppError } from '#shared/errors.js';
@@ -64,7 +64,9 @@ export function openAccountRoutes(deps: PageDeps): Router {
       return createAccountPage(ctx, { selected: form.currency, idempotencyKey, errors: [message] }, 429);
     }
     try {
-      const created = await deps.transactions.openAccount(user.id, { idempotencyKey, currency: form.currency });
+      // Typed with the contract's input type: a field the schema gains and the form lacks fails tsc.
+      const body: OpenAccountBody = { idempotencyKey, currency: form.currency };
+      const created = await deps.transactions.openAccount(user.id, body);
       addFlash(ctx, 'success', `Compte ${created.currency} ouvert.`, { label: 'Numéro', code: created.number });
       ctx.status = 303;
       ctx.redirect('/create_account');

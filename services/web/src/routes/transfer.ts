@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { RECIPIENT_MAX_LENGTH } from '#shared/contract/accounts.js';
-import { IDEMPOTENCY_KEY_MAX_LENGTH, LABEL_MAX_LENGTH } from '#shared/contract/api.js';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, LABEL_MAX_LENGTH, type TransferRequestBody } from '#shared/contract/api.js';
 import { AMOUNT_MAX_LENGTH, formatCents, parseTypedAmount } from '#shared/contract/money.js';
 import { recordAudit } from '#shared/audit.js';
 import { AppError } from '#shared/errors.js';
@@ -65,13 +65,15 @@ export function transferRoutes(deps: PageDeps): Router {
       return;
     }
     try {
-      const transfer = await deps.transactions.transfer(user.id, {
+      // Typed with the contract's input type: a field the schema gains and the form lacks fails tsc.
+      const body: TransferRequestBody = {
         idempotencyKey: form.idempotencyKey,
         fromAccount: form.fromAccount,
         to,
         amount: formatCents(parseTypedAmount(form.amount)),
         label: form.label.trim(),
-      });
+      };
+      const transfer = await deps.transactions.transfer(user.id, body);
       addFlash(ctx, 'success', `Virement de ${formatMoney(transfer.amount, transfer.currency)} envoyé à ${to}.`, {
         label: 'Référence',
         code: transfer.reference,
