@@ -87,8 +87,7 @@ export function createTransactionsClient(baseUrl: string, key: SigningKey, logge
   };
 
   return {
-    accounts: async (userId: number) =>
-      (await call<AccountList>('GET', '/api/accounts', userId)).accounts,
+    accounts: async (userId: number) => (await call<AccountList>('GET', '/api/accounts', userId)).accounts,
     /** Idempotent under input.idempotencyKey: a repeat returns the account the first call opened. */
     openAccount: async (userId: number, input: OpenAccountBody) =>
       (await call<OpenedAccount>('POST', '/api/accounts', userId, input)).account,

@@ -39,8 +39,8 @@ export interface RefusalParams {
 }
 
 /**
- * The answer to a field that is absent (or null) or not of its JSON type. zod reports both as
- * its own `invalid_type` issue, which carries no status or code, so the answer is registered on
+ * The answer to a field that is absent (or null) or not of its JSON type (or, for an enum, not
+ * one of its values). zod reports these as its own issues, which carry no status or code, so the answer is registered on
  * the field's schema, where the transactions service's parse helper finds it. A body field
  * without an entry is answered 400 missing_field / invalid_field.
  */
@@ -80,36 +80,29 @@ function refusingWith<T>(parse: (text: string) => T) {
 // Request fields
 // ---------------------------------------------------------------------------------------------
 
+const MISSING_KEY = {
+  status: 400,
+  code: 'missing_idempotency_key',
+  message: 'La clé d’idempotence (idempotencyKey) est obligatoire : rechargez le formulaire.',
+} as const;
+const INVALID_KEY = {
+  status: 400,
+  code: 'invalid_idempotency_key',
+  message: 'La clé d’idempotence doit compter 8 à 128 caractères parmi lettres, chiffres et « _ . : - ».',
+} as const;
+
 const idempotencyKeyField = z
   .string()
-  .refine(
-    (key) => key !== '',
-    refusal(400, 'missing_idempotency_key', 'La clé d’idempotence (idempotencyKey) est obligatoire : rechargez le formulaire.'),
-  )
+  .refine((key) => key !== '', refusal(MISSING_KEY.status, MISSING_KEY.code, MISSING_KEY.message))
   .refine(
     (key) => IDEMPOTENCY_KEY_PATTERN.test(key),
-    refusal(
-      400,
-      'invalid_idempotency_key',
-      'La clé d’idempotence doit compter 8 à 128 caractères parmi lettres, chiffres et « _ . : - ».',
-    ),
+    refusal(INVALID_KEY.status, INVALID_KEY.code, INVALID_KEY.message),
   )
   .meta({
     description: 'Clé choisie par le client : la même clé rejoue la même opération au lieu de la refaire.',
     pattern: IDEMPOTENCY_KEY_PATTERN.source,
   })
-  .register(typeRefusals, {
-    missing: {
-      status: 400,
-      code: 'missing_idempotency_key',
-      message: 'La clé d’idempotence (idempotencyKey) est obligatoire : rechargez le formulaire.',
-    },
-    wrongType: {
-      status: 400,
-      code: 'invalid_idempotency_key',
-      message: 'La clé d’idempotence doit compter 8 à 128 caractères parmi lettres, chiffres et « _ . : - ».',
-    },
-  });
+  .register(typeRefusals, { missing: MISSING_KEY, wrongType: INVALID_KEY });
 
 /** The answers to a required text that is absent, null or not a string. */
 function textRefusals(field: string, missing: string): TypeRefusals {
@@ -191,13 +184,17 @@ const labelField = z
     maxLength: LABEL_MAX_LENGTH,
   });
 
+const INVALID_CURRENCY = {
+  status: 422,
+  code: 'invalid_currency',
+  message: 'Devise non prise en charge : choisissez EUR ou USD.',
+} as const;
+
+/** Absent, not a string or not a currency of CURRENCIES: all answered 422 invalid_currency. */
 const currencyField = z
   .enum(CURRENCIES)
   .meta({ description: 'Devise du compte.' })
-  .register(typeRefusals, {
-    missing: { status: 422, code: 'invalid_currency', message: 'Devise non prise en charge : choisissez EUR ou USD.' },
-    wrongType: { status: 422, code: 'invalid_currency', message: 'Devise non prise en charge : choisissez EUR ou USD.' },
-  });
+  .register(typeRefusals, { missing: INVALID_CURRENCY, wrongType: INVALID_CURRENCY });
 
 // ---------------------------------------------------------------------------------------------
 // Request bodies (strict: an unknown field is refused, 400 unknown_field)

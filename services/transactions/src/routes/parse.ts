@@ -27,7 +27,7 @@ export function parseBody<S extends ObjectSchema>(ctx: Koa.Context, schema: S): 
     throw badRequest('invalid_body', 'Le corps de la requête doit être un objet JSON.');
   }
   if (issue.code === 'custom') throw fromParams(issue);
-  // zod's own issue on a field (absent, null, another JSON type): the field's registered answer.
+  // zod's own issue on a field (absent, null, another JSON type, not an enum's value): the field's registered answer.
   const answers = typeRefusals.get(schema.shape?.[String(field)] as z.ZodType) ?? {};
   const absent = issue.input === undefined || issue.input === null;
   const answer = absent
