@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+
+/**
+ * What each released version (a commit that landed on main) runs when it migrates a database:
+ * its migrations, in order, and the sha256 of every file they run, i.e. each migration file and
+ * every file of this repository it imports, directly or through another file (type-only imports
+ * excluded: they do not run). A database that applied a migration never applies it again, so if
+ * one of these files changes, a fresh database and an upgraded one no longer get the same schema:
+ * test/unit/migrations-released.test.ts refuses it. The manifest is released.json, written by
+ * `npm run migrations:release -- <commit>` (scripts/migrations-release.ts) from git; the test
+ * reads only the manifest and the working tree (CI checkouts are shallow).
+ */
+export interface Release {
+  commit: string;
+  /** When the commit landed (committer date, UTC). */
+  landed: string;
+  /** The migration names that release applies, in the order it applies them. */
+  migrations: string[];
+  /** Repository path → sha256 (hex) of every file those migrations run. */
+  files: Record<string, string>;
+}
+
+export interface ReleaseManifest {
+  releases: Release[];
+}
+
+export const MANIFEST_PATH = 'services/shared/src/migrations/released.json';
+
+/** Where the migration files are: `services/<service>/src/migrations/<name>.ts`. */
+export const MIGRATION_FILE = /^services\/[a-z]+\/src\/migrations\/(\d{14}_[a-z0-9_]+)\.ts$/;
+
+export function sha256(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** The package.json "imports" aliases (#shared/x.js → services/shared/src/x.ts). */
+const ALIASES: Record<string, string> = {
+  '#shared/': 'services/shared/src/',
+  '#web/': 'services/web/src/',
+  '#transactions/': 'services/transactions/src/',
+  '#jobs/': 'services/jobs/src/',
+};
+
+/**
+ * The repository files a TypeScript file imports at run time, as repository paths. Packages and
+ * `node:` modules are not followed (package-lock.json pins them); `import type` is skipped.
+ */
+export function repoImports(path: string, source: string): string[] {
+  const found: string[] = [];
+  const statement = /^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
+  for (const match of source.matchAll(statement)) {
+    if (match[2]) continue;
+    const specifier = match[3] ?? match[4] ?? '';
+    let target: string | undefined;
+    if (specifier.startsWith('.')) target = posix.normalize(posix.join(posix.dirname(path), specifier));
+    for (const [alias, dir] of Object.entries(ALIASES)) {
+      if (specifier.startsWith(alias)) target = dir + specifier.slice(alias.length);
+    }
+    if (target) found.push(target.replace(/\.js$/, '.ts'));
+  }
+  return found;
+}
+
+/**
+ * The files `migrationPaths` run, with their sha256: the migrations and, transitively, what they
+ * import from the repository. `read` returns a file's content (from git or from the disk).
+ */
+export function filesRun(migrationPaths: string[], read: (path: string) => string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const pending = [...migrationPaths];
+  while (pending.length > 0) {
+    const path = pending.pop()!;
+    if (path in files) continue;
+    const content = read(path);
+    files[path] = sha256(content);
+    pending.push(...repoImports(path, content));
+  }
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+}
