@@ -1,12 +1,18 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { ALL_MIGRATIONS } from '#jobs/migrate.js';
-import { filesRun, MANIFEST_PATH, MIGRATION_FILE, sha256, type ReleaseManifest } from '#shared/migrations/released.js';
+import {
+  filesRun,
+  MANIFEST_PATH,
+  MIGRATION_FILE,
+  sha256,
+  type ReleaseManifest,
+} from '../helpers/released-migrations.js';
 
 /**
  * A shipped migration is never edited: a database that applied it never runs it again, so an edit
  * would give a fresh database a schema no upgraded one has. What a migration runs is its file and
- * the repository files it imports (released.ts), and each released version's checksums of those
+ * the repository files it imports (test/helpers/released-migrations.ts), and each released version's checksums of those
  * are in released.json. Paths are relative to the repository root, where mocha runs.
  */
 const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as ReleaseManifest;

@@ -2,18 +2,12 @@
  * `npm run migrations:release -- <commit>...`: records in services/shared/src/migrations/released.json
  * what each given commit (a release: a commit that landed on main) runs when it migrates, read
  * from git: its migration names in order and the sha256 of every file they run (see
- * services/shared/src/migrations/released.ts). Run it for each commit that lands on main with a
+ * released-migrations.ts). Run it for each commit that lands on main with a
  * migration or a file a migration imports; recording a commit again replaces its entry.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  filesRun,
-  MANIFEST_PATH,
-  MIGRATION_FILE,
-  type Release,
-  type ReleaseManifest,
-} from '../services/shared/src/migrations/released.js';
+import { filesRun, MANIFEST_PATH, MIGRATION_FILE, type Release, type ReleaseManifest } from './released-migrations.js';
 
 const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 

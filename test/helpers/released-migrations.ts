@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import ts from 'typescript';
 
 /**
  * What each released version (a commit that landed on main) runs when it migrates a database:
@@ -8,7 +9,7 @@ import { posix } from 'node:path';
  * excluded: they do not run). A database that applied a migration never applies it again, so if
  * one of these files changes, a fresh database and an upgraded one no longer get the same schema:
  * test/unit/migrations-released.test.ts refuses it. The manifest is released.json, written by
- * `npm run migrations:release -- <commit>` (scripts/migrations-release.ts) from git; the test
+ * `npm run migrations:release -- <commit>` (migrations-release.ts) from git; the test
  * reads only the manifest and the working tree (CI checkouts are shallow).
  */
 export interface Release {
@@ -48,15 +49,16 @@ const ALIASES: Record<string, string> = {
  */
 export function repoImports(path: string, source: string): string[] {
   const found: string[] = [];
-  const statement = /^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
-  for (const match of source.matchAll(statement)) {
-    if (match[2]) continue;
-    const specifier = match[3] ?? match[4] ?? '';
-    let target: string | undefined;
-    if (specifier.startsWith('.')) target = posix.normalize(posix.join(posix.dirname(path), specifier));
-    for (const [alias, dir] of Object.entries(ALIASES)) {
-      if (specifier.startsWith(alias)) target = dir + specifier.slice(alias.length);
-    }
+  for (const node of ts.createSourceFile(path, source, ts.ScriptTarget.Latest).statements) {
+    let specifier: ts.Expression | undefined;
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) specifier = node.moduleSpecifier;
+    if (ts.isExportDeclaration(node) && !node.isTypeOnly) specifier = node.moduleSpecifier;
+    if (!specifier || !ts.isStringLiteral(specifier)) continue;
+    const target = specifier.text.startsWith('.')
+      ? posix.normalize(posix.join(posix.dirname(path), specifier.text))
+      : Object.entries(ALIASES)
+          .filter(([alias]) => specifier.text.startsWith(alias))
+          .map(([alias, dir]) => dir + specifier.text.slice(alias.length))[0];
     if (target) found.push(target.replace(/\.js$/, '.ts'));
   }
   return found;
