@@ -4,7 +4,8 @@ import { toIso } from '#shared/timestamps.js';
 import { AppError } from '#shared/errors.js';
 import { isRetryableDbError, withWriteRetry } from '#transactions/ledger/retry.js';
 import { requestHash } from '#transactions/ledger/replay.js';
-import { brokenRule, RULES, TABLE_CONSTRAINTS } from '#transactions/ledger/rules.js';
+import { brokenRule, POSTED_BY, RULES, TABLE_CONSTRAINTS } from '#transactions/ledger/rule-catalogue.js';
+import * as installed from '#transactions/ledger/rules.js';
 
 const transfer = (over: Partial<{ fromAccount: string; to: string; amountCents: number; label: string }> = {}) => ({
   kind: 'transfer' as const,
@@ -131,5 +132,16 @@ describe('money: database refusals mapped to rules', () => {
       brokenRule(sqlite("insert … 'accounts_no_overdraft' … - SQLITE_CONSTRAINT: UNIQUE constraint failed: x.y")),
     ).to.equal(undefined);
     expect(brokenRule(new Error('accounts_no_overdraft'))).to.equal(undefined);
+  });
+
+  it('knows every name the installed triggers and constraints refuse with (ledger/rules.ts, migration 20261202000300)', () => {
+    for (const name of [...Object.values(installed.RULES), ...Object.values(installed.TABLE_CONSTRAINTS)]) {
+      expect(brokenRule({ code: '23514', constraint: name }), name).to.equal(name);
+      expect(
+        brokenRule({ code: 'SQLITE_CONSTRAINT', message: `insert … - SQLITE_CONSTRAINT: ${name}` }),
+        name,
+      ).to.equal(name);
+    }
+    expect(POSTED_BY).to.equal(installed.POSTED_BY);
   });
 });

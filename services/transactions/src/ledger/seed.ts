@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { nowIso } from '#shared/timestamps.js';
 import { openPrimaryAccount, settlementAccount } from './accounts.js';
 import { newReference } from './transfers.js';
-import { POSTED_BY } from './rules.js';
+import { POSTED_BY } from './rule-catalogue.js';
 
 /** Opening balances of the demo users (cents), entered as deposits from settlement. */
 export const OPENING_BALANCES: Readonly<Record<string, number>> = {

@@ -10,7 +10,7 @@ import type { AccountRow } from './accounts.js';
 import { DEFAULT_LABEL, refuse, type MovementOutcome, type MovementRequest, type Refusal } from './movement-types.js';
 import { replay, requestHash } from './replay.js';
 import { resolveDeposit, resolveTransfer, type Resolution } from './recipients.js';
-import { brokenRule, POSTED_BY, RULES, TABLE_CONSTRAINTS } from './rules.js';
+import { brokenRule, POSTED_BY, RULES, TABLE_CONSTRAINTS } from './rule-catalogue.js';
 import { withWriteRetry } from './retry.js';
 
 export type { MovementOutcome, MovementRequest } from './movement-types.js';
