@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type Koa from 'koa';
+import { z } from 'zod';
 import { HistoryQuery, OpenAccountRequest, TransferRequest } from '#shared/contract/api.js';
 import { AppError } from '#shared/errors.js';
 import { parseBody, parseQuery } from '#transactions/routes/parse.js';
@@ -87,5 +88,29 @@ describe('request parsing with the contract’s schemas (routes/parse.ts)', () =
       page: 1,
       pageSize: 20,
     });
+  });
+
+  it('gives a field the contract registered no answer for the generic French ones', () => {
+    // A new field added to a schema without its own message still gets a clear 400, never a 500.
+    const Note = z.strictObject({ note: z.string() });
+    expect(refusal(() => parseBody(withBody({}), Note))).to.deep.equal({
+      status: 400,
+      code: 'missing_field',
+      message: 'Le champ note est obligatoire.',
+    });
+    expect(refusal(() => parseBody(withBody({ note: 3 }), Note))).to.deep.equal({
+      status: 400,
+      code: 'invalid_field',
+      message: 'Le champ note doit être une chaîne de caractères.',
+    });
+  });
+
+  it('refuses to answer a contract check that carries no refusal: a programming error, not the client’s', () => {
+    const Unanswered = z.strictObject({ note: z.string().refine((v) => v !== 'x') });
+    expect(() => parseBody(withBody({ note: 'x' }), Unanswered)).to.throw(
+      Error,
+      /contract check without a refusal at note/,
+    );
+    expect(() => parseBody(withBody({ note: 'x' }), Unanswered)).not.to.throw(AppError);
   });
 });
