@@ -24,8 +24,9 @@ interface MovementRow {
 export const BANK_NAME = 'Banque';
 
 /**
- * Postings of the given accounts, newest first. The counterparty is the account on the other
- * side of the same transfer: its owner's username, or "Banque" for settlement.
+ * Postings of the given accounts, newest first, read from the journal (table `transactions`, see
+ * journal.ts). The counterparty is the account on the other side of the same movement: its
+ * owner's username, or "Banque" for settlement.
  */
 export async function listMovements(
   db: Queryable,

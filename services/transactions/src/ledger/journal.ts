@@ -5,6 +5,9 @@ import type { JournalEntryView, TrialBalance } from '#shared/contract/api.js';
 import { CURRENCIES, formatCents, type Currency } from '#shared/contract/money.js';
 import { BANK_NAME, type Page } from './history.js';
 
+// The journal is the table `transactions` (the original spec's name, kept because the other
+// colour reads it during a flip): two append-only postings per accepted movement.
+
 /** The double-entry journal (every posting of every account), newest first. */
 export async function journalPage(
   db: Queryable,

@@ -4,7 +4,7 @@ import type { Currency } from '#shared/contract/money.js';
 import { usernameKey } from '#shared/contract/usernames.js';
 import { accountIdentities, type AccountIdentity } from './account-identities.js';
 import { settlementAccount, type AccountRow } from './accounts.js';
-import { refuse, type DepositRequest, type Refusal, type TransferRequest } from './movement-types.js';
+import { refuse, type DepositRequest, type Refusal, type TransferRequest } from './movement.js';
 
 /** Who pays whom, resolved with plain reads: numbers, owners, currencies and kinds never change. */
 export interface Resolution {

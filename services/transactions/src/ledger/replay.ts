@@ -3,7 +3,7 @@ import type { Queryable } from '#shared/db.js';
 import { normalizeAccountNumber } from '#shared/contract/accounts.js';
 import { formatCents, type Currency } from '#shared/contract/money.js';
 import { toIso } from '#shared/timestamps.js';
-import { DEFAULT_LABEL, refuse, type MovementOutcome, type MovementRequest } from './movement-types.js';
+import { DEFAULT_LABEL, refuse, type MovementOutcome, type MovementRequest } from './movement.js';
 import { normalizeRecipient } from './recipients.js';
 
 /**

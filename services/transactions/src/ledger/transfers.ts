@@ -7,13 +7,13 @@ import { requestContext } from '#shared/request-context.js';
 import { nowIso, toIso } from '#shared/timestamps.js';
 import type { AccountIdentity } from './account-identities.js';
 import type { AccountRow } from './accounts.js';
-import { DEFAULT_LABEL, refuse, type MovementOutcome, type MovementRequest, type Refusal } from './movement-types.js';
+import { DEFAULT_LABEL, refuse, type MovementOutcome, type MovementRequest, type Refusal } from './movement.js';
 import { replay, requestHash } from './replay.js';
 import { resolveDeposit, resolveTransfer, type Resolution } from './recipients.js';
 import { brokenRule, POSTED_BY, RULES, TABLE_CONSTRAINTS } from './rule-catalogue.js';
 import { withWriteRetry } from './retry.js';
 
-export type { MovementOutcome, MovementRequest } from './movement-types.js';
+export type { MovementOutcome, MovementRequest } from './movement.js';
 export { requestHash } from './replay.js';
 
 /** A short unique reference shown to users for every transfer and deposit. */

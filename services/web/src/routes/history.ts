@@ -30,10 +30,10 @@ export function historyRoutes({ render, transactions }: PageDeps): Router {
 
     render(
       ctx,
-      'transactions.html',
+      'history.html',
       {
         title: 'Opérations',
-        page: 'transactions',
+        page: 'history',
         accounts: loaded?.accounts ?? [],
         selectedAccount: requested || null,
         movements,

@@ -1,5 +1,12 @@
 import type { TransferView } from '#shared/contract/api.js';
 
+/**
+ * What a movement is: one row of `transfers`, a transfer between two accounts or a deposit from
+ * settlement (admin), accepted or refused. The route hands a request to the use case
+ * (transfers.ts, executeMovement), which answers with an outcome; recipients.ts and replay.ts
+ * speak the same words, which is why they live here and not in the use case.
+ */
+
 /** A transfer or deposit as the routes hand it to executeMovement (amount already in cents). */
 export interface TransferRequest {
   kind: 'transfer';
