@@ -58,7 +58,7 @@ if db_on_swarm; then
   else
     db_log "the primary's task does not run (its node lost?): its volume is not fenced; do not scale ${SWARM_STACK}_db up again"
   fi
-  sw service update --detach --replicas 0 "${SWARM_STACK}_db" >/dev/null || db_fail "cannot scale ${SWARM_STACK}_db to 0; nothing promoted"
+  swarm_docker service update --detach --replicas 0 "${SWARM_STACK}_db" >/dev/null || db_fail "cannot scale ${SWARM_STACK}_db to 0; nothing promoted"
   # Promote only once the old primary's server has exited: a clean stop sends every committed
   # transaction to the standby first, while a server still running would acknowledge transfers
   # the promoted standby never sees (the cluster tier lost one that way).
@@ -73,7 +73,7 @@ if db_on_swarm; then
   promote_standby
   # 3. The name db (DATABASE_URL's host) now means the standby. Swarm replaces its task to change
   # the alias: the same volume, a primary now (no standby.signal any more).
-  sw service update --detach --network-rm "${SWARM_STACK}_net" \
+  swarm_docker service update --detach --network-rm "${SWARM_STACK}_net" \
     --network-add "name=${SWARM_STACK}_net,alias=$STANDBY_SERVICE,alias=db" "${SWARM_STACK}_$STANDBY_SERVICE" >/dev/null ||
     db_fail "cannot give ${SWARM_STACK}_$STANDBY_SERVICE the name db"
   db_log "its task restarts under the name db ($(db_seconds_since "$started") s)"

@@ -210,7 +210,7 @@ gateway_tls_install() {
 #   gateway_expose_prod ACTIVE NAME TAG SOURCE(build|pull|local)
 gateway_expose_prod() {
   local active="$1" name="$2" tag="$3" source="$4" gw tls address image scheme=http
-  gw="$(cid gateway)"
+  gw="$(prod_container gateway)"
   tls="$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$gw" | sed -n 's/^GATEWAY_TLS=//p')"
   address="$(docker inspect -f '{{range $port, $bindings := .HostConfig.PortBindings}}{{range $bindings}}{{.HostIp}}{{end}}{{end}}' "$gw")"
   tls="${tls:-off}" address="${address:-0.0.0.0}"
@@ -221,7 +221,7 @@ gateway_expose_prod() {
   fi
   [[ "$tls" == on ]] && scheme=https
   case "$source" in
-    build) pr "$name" "$tag" build gateway >&2 || die "gateway image build failed; $active keeps serving" ;;
+    build) prod_compose_release "$name" "$tag" build gateway >&2 || die "gateway image build failed; $active keeps serving" ;;
     pull) pull_release "$name" "$tag" gateway ;;
   esac
   if ! docker image inspect "$(release_image "$name" "$tag" gateway)" >/dev/null 2>&1; then
@@ -229,9 +229,9 @@ gateway_expose_prod() {
     name="${image%-gateway:*}" tag="${image##*:}"
   fi
   log "gateway exposure changes from $address ($scheme) to $GATEWAY_BIND_ADDRESS (${PROD_URL%%:*}): re-creating the gateway with $(release_image "$name" "$tag" gateway); its port does not answer for a few seconds"
-  gateway_tls_install pr "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
+  gateway_tls_install prod_compose_release "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
     die "the certificate could not be installed in the gateway's volume; $active keeps serving"
-  pr "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start with the new exposure"
+  prod_compose_release "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start with the new exposure"
   "$ROOT_DIR/scripts/wait_for_http.sh" "$PROD_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null ||
     die "the re-created gateway does not answer on $PROD_URL"
   log "gateway re-created: $PROD_URL serves $active"

@@ -165,7 +165,7 @@ db_facts() {
 db_release_of() {
   local target="$1" image
   if db_on_swarm; then
-    image="$(sw service ls --filter "label=com.docker.stack.namespace=$SWARM_STACK" --format '{{.Name}} {{.Replicas}} {{.Image}}' 2>/dev/null |
+    image="$(swarm_docker service ls --filter "label=com.docker.stack.namespace=$SWARM_STACK" --format '{{.Name}} {{.Replicas}} {{.Image}}' 2>/dev/null |
       awk '$1 ~ /_transactions_/ && $2 !~ /^0\// { print $3; exit }')"
     printf '%s' "${image:-unknown}"
     return 0

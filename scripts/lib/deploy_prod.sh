@@ -18,21 +18,25 @@ readonly PROD_FILE="compose/docker-compose.prod.yml"
 PROD_URL="http://localhost:5002"
 readonly DRAIN_FLAG="/etc/nginx/upstream/draining"
 
-pc() { compose -p "$PROD_PROJECT" -f "$ROOT_DIR/$PROD_FILE" "$@"; }
+# Compose on PROD's project and file; the images are those of IMAGE_NAME and IMAGE_TAG.
+prod_compose() { compose -p "$PROD_PROJECT" -f "$ROOT_DIR/$PROD_FILE" "$@"; }
 
-# Compose with the images of one release: pr NAME TAG ARGS...
-pr() {
+# Compose with the images of one release, whatever this run's IMAGE_NAME and IMAGE_TAG are (a
+# rollback or a gateway re-creation runs another release's images):
+#   prod_compose_release NAME TAG ARGS...
+prod_compose_release() {
   local name="$1" tag="$2"
   shift 2
-  IMAGE_NAME="$name" IMAGE_TAG="$tag" pc "$@"
+  IMAGE_NAME="$name" IMAGE_TAG="$tag" prod_compose "$@"
 }
 
 other_colour() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
 
-cid() { container_of "$PROD_PROJECT" "$@"; }
+# Id of a PROD service's (first) running container, or with `all` in any state; empty when none.
+prod_container() { container_of "$PROD_PROJECT" "$@"; }
 
 # Ids of every running replica of a service.
-cids() { containers_of "$PROD_PROJECT" "$1"; }
+prod_containers() { containers_of "$PROD_PROJECT" "$1"; }
 
 # Replicas each service of a colour runs (deploy parameters WEB_REPLICAS, TRANSACTIONS_REPLICAS).
 replicas_of() { if [[ "$1" == web ]]; then echo "$WEB_REPLICAS"; else echo "$TRANSACTIONS_REPLICAS"; fi; }
@@ -44,7 +48,7 @@ resolve_replicas() {
   for var in WEB_REPLICAS TRANSACTIONS_REPLICAS; do
     running=0
     if [[ -z "${!var}" ]]; then
-      running="$(cids "$(deploy_params_replica_service "$var")_$colour" | wc -l)" ||
+      running="$(prod_containers "$(deploy_params_replica_service "$var")_$colour" | wc -l)" ||
         die "cannot count the running containers of $colour"
     fi
     deploy_params_keep_replicas "$var" "$colour" "$running"
@@ -56,18 +60,19 @@ resolve_replicas() {
 # Address of a container on the stack's network (what Docker's DNS gives for its service name).
 address_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{ print $1 }'; }
 
-gateway_running() { [[ -n "$(cid gateway)" ]]; }
+gateway_running() { [[ -n "$(prod_container gateway)" ]]; }
 
-gx() { docker exec "$(cid gateway)" "$@"; }
+# Runs a command in PROD's running gateway container (set-upstream, the drain flag, probes).
+gateway_exec() { docker exec "$(prod_container gateway)" "$@"; }
 
 # "host colour" of the active upstream, from the file in the gateway's volume.
-active_upstream() { gx set-upstream --current; }
+active_upstream() { gateway_exec set-upstream --current; }
 
 # HTTP status of GET http://HOST:5000PATH from inside the gateway's container (its network and its
 # DNS: exactly what nginx will use after the reload). bash's /dev/tcp: the image has no curl.
 status_from_gateway() {
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-  gx bash -c '
+  gateway_exec bash -c '
     exec 3<>"/dev/tcp/$1/5000" || exit 1
     printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$1" >&3
     read -r -t 3 _ code _ <&3 && printf "%s" "$code"' probe "$1" "$2" 2>/dev/null || true
@@ -82,7 +87,7 @@ status_from_container() {
 # web from the gateway (its network and DNS: what nginx uses after the reload) when it runs.
 ready_replicas() {
   local service="$1" colour="$2" web_id="$3" id address status n=0
-  for id in $(cids "${service}_$colour"); do
+  for id in $(prod_containers "${service}_$colour"); do
     address="$(address_of "$id")"
     if [[ "$service" == web ]] && gateway_running; then
       status="$(status_from_gateway "$address" /ready)"
@@ -104,7 +109,7 @@ wait_colour_ready() {
       report_crash "$crash"
       return 1
     fi
-    web_id="$(cid "web_$colour")"
+    web_id="$(prod_container "web_$colour")"
     if [[ -n "$web_id" ]]; then
       tx_ready="$(ready_replicas transactions "$colour" "$web_id")"
       web_ready="$(ready_replicas web "$colour" "$web_id")"
@@ -121,7 +126,7 @@ wait_colour_ready() {
 
 prod_diagnostics() {
   log "diagnostics: compose ps"
-  pc ps -a >&2 || true
+  prod_compose ps -a >&2 || true
   log "diagnostics: last logs"
   local service id
   for service in "$@"; do
@@ -132,7 +137,7 @@ prod_diagnostics() {
   done
   if gateway_running; then
     echo "----- gateway upstream -----" >&2
-    gx set-upstream --current >&2 || true
+    gateway_exec set-upstream --current >&2 || true
   fi
 }
 
@@ -150,7 +155,7 @@ fetch_release() {
       use_base_images
       log "building $(release_image "$name" "$tag" "{${services[*]// /,}}")"
       local compose_services=(web_blue transactions_blue "$@")
-      pr "$name" "$tag" build "${compose_services[@]}" >&2 || die "image build failed"
+      prod_compose_release "$name" "$tag" build "${compose_services[@]}" >&2 || die "image build failed"
       ;;
   esac
 }
@@ -168,7 +173,7 @@ migrate_release() {
   fi
   log "migrating the database with $image"
   # admin's password on the job's stdin (scripts/lib/prod_users.sh).
-  prod_users_migrate pr "$name" "$tag" run --rm --no-deps -T migrate
+  prod_users_migrate prod_compose_release "$name" "$tag" run --rm --no-deps -T migrate
 }
 
 # Starts `colour` on a release: the database if it is not running, the release's migrate job,
@@ -184,14 +189,14 @@ start_colour() {
     return 0
   fi
   if ! prod_database_running; then
-    pr "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
+    prod_compose_release "$name" "$tag" up -d --no-build --no-recreate db >&2 || die "the database did not start"
   fi
   prod_backup_before_migrations "$tag"
   migrate_release "$name" "$tag" || die "the migrate job of $tag failed; nothing else was started"
-  pr "$name" "$tag" up -d --no-build --no-deps --remove-orphans \
+  prod_compose_release "$name" "$tag" up -d --no-build --no-deps --remove-orphans \
     --scale "transactions_$colour=$TRANSACTIONS_REPLICAS" "transactions_$colour" >&2 ||
     die "transactions_$colour did not start"
-  pr "$name" "$tag" up -d --no-build --no-deps --scale "web_$colour=$WEB_REPLICAS" "web_$colour" >&2 ||
+  prod_compose_release "$name" "$tag" up -d --no-build --no-deps --scale "web_$colour=$WEB_REPLICAS" "web_$colour" >&2 ||
     die "web_$colour did not start"
 }
 
@@ -200,7 +205,7 @@ start_colour() {
 colour_runs() {
   local colour="$1" name="$2" tag="$3" service ids
   for service in web transactions; do
-    mapfile -t ids < <(cids "${service}_$colour")
+    mapfile -t ids < <(prod_containers "${service}_$colour")
     ((${#ids[@]} == $(replicas_of "$service"))) || return 1
     [[ "$(docker inspect -f '{{.Config.Image}}' "${ids[@]}" | sort -u)" == "$(release_image "$name" "$tag" "$service")" ]] ||
       return 1
@@ -211,13 +216,13 @@ stop_colour() {
   local colour="$1"
   # SIGTERM to every replica: each stops accepting, finishes its in-flight requests, then exits
   # (compose's stop_grace_period bounds it). The images stay for a rollback.
-  pc stop "web_$colour" "transactions_$colour" >&2 || true
+  prod_compose stop "web_$colour" "transactions_$colour" >&2 || true
 }
 
 # Number of nginx workers of a previous configuration still finishing their requests.
 old_gateway_workers() {
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-  gx bash -c 'n=0; for f in /proc/[0-9]*/cmdline; do
+  gateway_exec bash -c 'n=0; for f in /proc/[0-9]*/cmdline; do
     [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == "nginx: worker process is shutting"* ]] && n=$((n + 1)); done; echo "$n"' 2>/dev/null || echo 0
 }
 
@@ -225,9 +230,9 @@ DRAINING=false
 drain_flag() {
   if [[ "$1" == on ]]; then
     DRAINING=true
-    gx touch "$DRAIN_FLAG"
+    gateway_exec touch "$DRAIN_FLAG"
   else
-    gx rm -f "$DRAIN_FLAG" 2>/dev/null || true
+    gateway_exec rm -f "$DRAIN_FLAG" 2>/dev/null || true
     DRAINING=false
   fi
 }
@@ -249,7 +254,7 @@ switch_to() {
   local host="$1" colour="$2"
   drain_flag on
   sleep "$DRAIN_NOTICE"
-  if ! gx set-upstream "$host" "$colour" >&2; then
+  if ! gateway_exec set-upstream "$host" "$colour" >&2; then
     drain_flag off
     return 1
   fi
@@ -304,7 +309,7 @@ switch_back_and_die() {
 prod_cold_start() {
   local name="$1" tag="$2" source="$3" colour="blue" recorded
   fetch_release "$name" "$tag" "$source" gateway
-  recorded="$(pr "$name" "$tag" run --rm --no-deps -T --entrypoint set-upstream gateway --current 2>/dev/null | awk '{ print $2 }')" || true
+  recorded="$(prod_compose_release "$name" "$tag" run --rm --no-deps -T --entrypoint set-upstream gateway --current 2>/dev/null | awk '{ print $2 }')" || true
   [[ "$recorded" == blue || "$recorded" == green ]] && colour="$recorded"
   log "cold start: no gateway running; starting $colour on $tag"
   resolve_replicas "$colour"
@@ -315,9 +320,9 @@ prod_cold_start() {
     stop_colour "$colour"
     die "$colour never became ready"
   }
-  gateway_tls_install pr "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
+  gateway_tls_install prod_compose_release "$name" "$tag" run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
     die "the certificate could not be installed in the gateway's volume"
-  pr "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start"
+  prod_compose_release "$name" "$tag" up -d --no-build --no-deps gateway >&2 || die "the gateway did not start"
   local failure=""
   if ! "$ROOT_DIR/scripts/wait_for_http.sh" "$PROD_URL/health" "$HEALTH_TIMEOUT" 0.2 >/dev/null; then
     failure="the gateway does not answer on $PROD_URL"
@@ -328,7 +333,7 @@ prod_cold_start() {
   fi
   if [[ -n "$failure" ]]; then
     prod_diagnostics gateway "web_$colour" "transactions_$colour"
-    pc stop gateway >&2 || true
+    prod_compose stop gateway >&2 || true
     stop_colour "$colour"
     die "$failure; PROD stopped again"
   fi

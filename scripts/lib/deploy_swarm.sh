@@ -16,8 +16,9 @@
 #   5. the previous colour keeps running out of the upstream, so that a rollback (ACTION=rollback:
 #      back to the other colour, whatever release it runs) is a switch; STOP_PREVIOUS=true scales
 #      it to 0 instead, and a rollback then starts it again first.
-# Docker commands run on the manager (sw, scripts/lib/swarm_manager.sh): `docker exec bank-node-1
-# docker ...` for the local cluster of scripts/cluster.sh (CLUSTER_MANAGER names another container).
+# Docker commands run on the manager (swarm_docker, scripts/lib/swarm_manager.sh): `docker exec
+# bank-node-1 docker ...` for the local cluster of scripts/cluster.sh (CLUSTER_MANAGER names another
+# container).
 
 SWARM_URL="http://127.0.0.1:${CLUSTER_GATEWAY_PORT:-5012}"
 # The registry as the nodes reach it, and as this host pushes to it (scripts/cluster.sh).
@@ -28,10 +29,10 @@ SWARM_DRAIN_FLAG=/etc/nginx/upstream/draining
 # Keep the previous colour running after a flip (false), or scale it to 0 (true).
 SWARM_STOP_PREVIOUS="${STOP_PREVIOUS:-false}"
 
-swarm_other() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
+swarm_other_colour() { if [[ "$1" == blue ]]; then echo green; else echo blue; fi; }
 
 swarm_require_cluster() {
-  if [[ "$(sw info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ]]; then
+  if [[ "$(swarm_docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ]]; then
     printf '%s: the cluster is not up (no swarm manager answers in container %s); start it with scripts/cluster.sh up\n' \
       "$DEPLOY_NAME" "$SWARM_MANAGER" >&2
     exit 1
@@ -40,18 +41,19 @@ swarm_require_cluster() {
 
 # The gateway's container on the manager (the node labelled gateway=true), looked up once: every
 # docker exec costs a round trip through the node.
-SWARM_GATEWAY_CID=""
+SWARM_GATEWAY_CONTAINER=""
 swarm_find_gateway() {
-  SWARM_GATEWAY_CID="$(sw ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_gateway" \
+  SWARM_GATEWAY_CONTAINER="$(swarm_docker ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_gateway" \
     --filter status=running 2>/dev/null | head -1 || true)"
 }
-swarm_gateway_cid() { printf '%s' "$SWARM_GATEWAY_CID"; }
+swarm_gateway_container() { printf '%s' "$SWARM_GATEWAY_CONTAINER"; }
 
-sgx() {
-  local cid
-  cid="$(swarm_gateway_cid)"
-  [[ -n "$cid" ]] || return 1
-  sw exec "$cid" "$@"
+# Runs a command in the Swarm gateway's container (swarm_find_gateway found it); fails when none.
+swarm_gateway_exec() {
+  local container
+  container="$(swarm_gateway_container)"
+  [[ -n "$container" ]] || return 1
+  swarm_docker exec "$container" "$@"
 }
 
 # The stack's variables: the colours' images and replicas, the gateway's. Filled from the live
@@ -66,7 +68,7 @@ swarm_read_stack() {
   SWARM_VARS[GATEWAY_IMAGE]="" SWARM_VARS[GATEWAY_REPLICAS]="" SWARM_VARS[GATEWAY_UPSTREAM_HOST]="" SWARM_VARS[DB_IMAGE]=""
   # After scripts/db-promote.sh: the primary at 0 replicas, the standby under the name db.
   SWARM_VARS[DB_REPLICAS]=1 SWARM_VARS[DB_STANDBY_ALIAS]=db_standby
-  ids="$(sw service ls -q --filter "label=com.docker.stack.namespace=$SWARM_STACK" 2>/dev/null | tr '\n' ' ' || true)"
+  ids="$(swarm_docker service ls -q --filter "label=com.docker.stack.namespace=$SWARM_STACK" 2>/dev/null | tr '\n' ' ' || true)"
   [[ -n "${ids// /}" ]] || return 0
   # shellcheck disable=SC2086 # one id per word
   while IFS='|' read -r name image replicas env aliases; do
@@ -84,7 +86,7 @@ swarm_read_stack() {
       db) SWARM_VARS[DB_IMAGE]="$image" SWARM_VARS[DB_REPLICAS]="$replicas" ;;
       db_standby) [[ ",$aliases" != *,db,* ]] || SWARM_VARS[DB_STANDBY_ALIAS]=db ;;
     esac
-  done < <(sw service inspect -f '{{.Spec.Name}}|{{.Spec.TaskTemplate.ContainerSpec.Image}}|{{.Spec.Mode.Replicated.Replicas}}|{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}},{{end}}|{{range .Spec.TaskTemplate.Networks}}{{range .Aliases}}{{.}},{{end}}{{end}}' $ids 2>/dev/null || true)
+  done < <(swarm_docker service inspect -f '{{.Spec.Name}}|{{.Spec.TaskTemplate.ContainerSpec.Image}}|{{.Spec.Mode.Replicated.Replicas}}|{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}},{{end}}|{{range .Spec.TaskTemplate.Networks}}{{range .Aliases}}{{.}},{{end}}{{end}}' $ids 2>/dev/null || true)
 }
 
 # `docker stack deploy` with SWARM_VARS (the docker client interpolates the stack file: on this
@@ -111,14 +113,14 @@ swarm_stack_deploy() {
 # new name). Values go through stdin only, never on a command line.
 swarm_secrets_ensure() {
   local pair name key value existing
-  existing=" $(sw secret ls --format '{{.Name}}' | tr '\n' ' ') "
+  existing=" $(swarm_docker secret ls --format '{{.Name}}' | tr '\n' ' ') "
   for pair in bank_postgres_password:POSTGRES_PASSWORD bank_database_url:DATABASE_URL \
     bank_secret_key:SECRET_KEY bank_service_signing_secret:SERVICE_SIGNING_SECRET; do
     name="${pair%%:*}" key="${pair#*:}"
     [[ "$existing" != *" $name "* ]] || continue
     value="$(sed -n "s/^$key=//p" "$ENV_FILE" | tail -1)"
     [[ -n "$value" ]] || die "$key is missing from $ENV_FILE"
-    printf '%s' "$value" | sw secret create "$name" - >/dev/null || die "cannot create the Docker secret $name"
+    printf '%s' "$value" | swarm_docker secret create "$name" - >/dev/null || die "cannot create the Docker secret $name"
     log "Docker secret $name created from $key"
   done
 }
@@ -162,22 +164,22 @@ swarm_migrate() {
     ((SECONDS < deadline)) || die "the database is not running after ${HEALTH_TIMEOUT}s"
     sleep 1
   done
-  sw service rm "$job" >/dev/null 2>&1 || true
+  swarm_docker service rm "$job" >/dev/null 2>&1 || true
   log "migrating the database with $image (Swarm job $job)"
-  sw service create --detach --name "$job" --mode replicated-job --label "com.docker.stack.namespace=$SWARM_STACK" \
+  swarm_docker service create --detach --name "$job" --mode replicated-job --label "com.docker.stack.namespace=$SWARM_STACK" \
     --network "${SWARM_STACK}_net" --secret bank_database_url --restart-condition on-failure \
     --restart-delay 2s --restart-max-attempts 5 \
     --env NODE_ENV=production --env DATABASE_URL_FILE=/run/secrets/bank_database_url "${SWARM_JOB_ENV[@]}" \
     "$image" node dist/services/jobs/src/cli.js migrate seed >/dev/null || die "cannot create the migrate job"
   while :; do
-    states="$(sw service ps "$job" --format '{{.CurrentState}}' 2>/dev/null || true)"
+    states="$(swarm_docker service ps "$job" --format '{{.CurrentState}}' 2>/dev/null || true)"
     if grep -q '^Complete' <<<"$states"; then
-      sw service rm "$job" >/dev/null 2>&1 || true
+      swarm_docker service rm "$job" >/dev/null 2>&1 || true
       return 0
     fi
     if (($(grep -c '^Failed' <<<"$states" || true) >= 5)) || ((SECONDS >= deadline)); then
-      sw service logs --tail 20 --raw "$job" >&2 2>&1 || true
-      sw service rm "$job" >/dev/null 2>&1 || true
+      swarm_docker service logs --tail 20 --raw "$job" >&2 2>&1 || true
+      swarm_docker service rm "$job" >/dev/null 2>&1 || true
       die "the migrate job of $image failed; nothing else was started"
     fi
     sleep 1
@@ -188,7 +190,7 @@ swarm_migrate() {
 declare -gA SWARM_TASKS_BEFORE=()
 swarm_note_tasks() {
   local id
-  while read -r id; do SWARM_TASKS_BEFORE[$id]=1; done < <(sw service ps -q "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
+  while read -r id; do SWARM_TASKS_BEFORE[$id]=1; done < <(swarm_docker service ps -q "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
 }
 
 # One look at the services' tasks (a single `docker service ps` for all of them): sets
@@ -214,12 +216,12 @@ swarm_look() {
     if [[ -z "$SWARM_CRASH" && -z "${SWARM_TASKS_BEFORE[$id]:-}" && "$state" =~ ^(Failed|Rejected) ]]; then
       SWARM_CRASH="$service $id ${state%% *}: ${error:-no error given}"
     fi
-  done < <(sw service ps --no-trunc --format '{{.Name}}|{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}|{{.Image}}' \
+  done < <(swarm_docker service ps --no-trunc --format '{{.Name}}|{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}|{{.Image}}' \
     "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
   [[ -z "$SWARM_CRASH" ]] || return 0
   while read -r service update; do
     if [[ "$update" =~ ^(rollback_|paused) ]]; then SWARM_CRASH="${service#"${SWARM_STACK}"_} - update $update"; fi
-  done < <(sw service inspect -f '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
+  done < <(swarm_docker service inspect -f '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${@/#/${SWARM_STACK}_}" 2>/dev/null || true)
 }
 
 swarm_report_crash() {
@@ -229,7 +231,7 @@ swarm_report_crash() {
   # The failed task's own lines: the service's would be those of the replicas still running.
   source="$id"
   [[ "$id" != - ]] || source="${SWARM_STACK}_$service"
-  SW_TIMEOUT=15 sw service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
+  SWARM_DOCKER_TIMEOUT=15 swarm_docker service logs --tail "${CRASH_LOG_LINES:-20}" --raw \
     "$source" 2>&1 | tail -n "${CRASH_LOG_LINES:-20}" | sed "s/^/  $service | /" >&2 || true
 }
 
@@ -237,7 +239,7 @@ swarm_report_crash() {
 # network and Docker's DNS: what nginx uses after the reload), by task address.
 swarm_ready_from_gateway() {
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-  sgx bash -c 'n=0
+  swarm_gateway_exec bash -c 'n=0
     for address in $(getent ahostsv4 "$1" | awk "{ print \$1 }" | sort -u); do
       code=""
       if exec 3<>"/dev/tcp/$address/5000"; then
@@ -263,7 +265,7 @@ swarm_wait_ready() {
     fi
     local run_web="${SWARM_RUNNING[web_$colour]}" run_tx="${SWARM_RUNNING[transactions_$colour]}"
     if ((run_web == web && run_tx == tx)); then
-      [[ -n "$(swarm_gateway_cid)" ]] || return 0
+      [[ -n "$(swarm_gateway_container)" ]] || return 0
       ready="$(swarm_ready_from_gateway "web_$colour")"
       ((ready == web)) && return 0
     fi
@@ -275,7 +277,7 @@ swarm_wait_ready() {
 
 swarm_diagnostics() {
   log "diagnostics: tasks by node"
-  "$ROOT_DIR/scripts/cluster.sh" status >&2 2>&1 || sw service ls >&2 || true
+  "$ROOT_DIR/scripts/cluster.sh" status >&2 2>&1 || swarm_docker service ls >&2 || true
 }
 
 # The cluster's public port answers from `colour` (deploy_common.sh: confirm_colour_serves).
@@ -283,7 +285,7 @@ swarm_confirm_public() { confirm_colour_serves "$SWARM_URL" "$1"; }
 
 SWARM_DRAINING=false
 swarm_end_drain_on_exit() {
-  if [[ "$SWARM_DRAINING" == true ]]; then sgx rm -f "$SWARM_DRAIN_FLAG" >/dev/null 2>&1 || true; fi
+  if [[ "$SWARM_DRAINING" == true ]]; then swarm_gateway_exec rm -f "$SWARM_DRAIN_FLAG" >/dev/null 2>&1 || true; fi
 }
 
 # The flip, as on Compose: "Connection: close" for DRAIN_NOTICE seconds, set-upstream (nginx -t,
@@ -293,7 +295,7 @@ swarm_switch_to() {
   local colour="$1"
   SWARM_DRAINING=true
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-  if ! sgx bash -c 'touch "$1" && sleep "$2" && set-upstream "$3" "$4" || { rm -f "$1"; exit 1; }' \
+  if ! swarm_gateway_exec bash -c 'touch "$1" && sleep "$2" && set-upstream "$3" "$4" || { rm -f "$1"; exit 1; }' \
     switch "$SWARM_DRAIN_FLAG" "$DRAIN_NOTICE" "${DEPLOY_TEST_UPSTREAM_HOST:-web_$colour}" "$colour" >&2; then
     SWARM_DRAINING=false
     return 1
@@ -302,7 +304,7 @@ swarm_switch_to() {
   # When the public URL answered from the colour, before the old workers' drain below.
   SWARM_SERVED_AFTER="$(elapsed_s "$START_MS")"
   # shellcheck disable=SC2016 # expanded by the bash inside the gateway container
-  sgx bash -c 'deadline=$((SECONDS + $2))
+  swarm_gateway_exec bash -c 'deadline=$((SECONDS + $2))
     while ((SECONDS < deadline)); do
       n=0
       for f in /proc/[0-9]*/cmdline; do
@@ -338,11 +340,11 @@ swarm_main() {
   [[ -z "${SWARM_VARS[DB_IMAGE]:-}" ]] || db_runs=true
   local active=""
   swarm_find_gateway
-  if [[ -n "$(swarm_gateway_cid)" ]]; then
-    read -r _ active < <(sgx set-upstream --current) || die "cannot read the gateway's upstream file"
+  if [[ -n "$(swarm_gateway_container)" ]]; then
+    read -r _ active < <(swarm_gateway_exec set-upstream --current) || die "cannot read the gateway's upstream file"
   fi
   local target=blue
-  [[ -n "$active" ]] && target="$(swarm_other "$active")"
+  [[ -n "$active" ]] && target="$(swarm_other_colour "$active")"
   local before_web_image="${SWARM_VARS[${target^^}_WEB_IMAGE]}" before_tx_image="${SWARM_VARS[${target^^}_TRANSACTIONS_IMAGE]}"
   local before_web="${SWARM_VARS[${target^^}_WEB_REPLICAS]:-0}" before_tx="${SWARM_VARS[${target^^}_TRANSACTIONS_REPLICAS]:-0}"
 
@@ -425,7 +427,7 @@ swarm_main() {
       die "the gateway does not answer on $SWARM_URL"
     swarm_find_gateway
     # An upstream file kept in the gateway's volume (a stack removed and deployed again) wins.
-    [[ "$(sgx set-upstream --current | awk '{ print $2 }')" == "$target" ]] || sgx set-upstream "web_$target" "$target" >&2 ||
+    [[ "$(swarm_gateway_exec set-upstream --current | awk '{ print $2 }')" == "$target" ]] || swarm_gateway_exec set-upstream "web_$target" "$target" >&2 ||
       die "the gateway refused the upstream web_$target"
     swarm_confirm_public "$target" || die "$SWARM_URL is not served by $target"
   else
@@ -433,7 +435,7 @@ swarm_main() {
     flip_ms="$(now_ms)"
     if ! swarm_switch_to "$target"; then
       swarm_end_drain_on_exit
-      if [[ "$(sgx set-upstream --current | awk '{ print $2 }')" != "$active" ]]; then
+      if [[ "$(swarm_gateway_exec set-upstream --current | awk '{ print $2 }')" != "$active" ]]; then
         swarm_switch_to "$active" || die "switching to $target failed, and switching back to $active failed too"
       fi
       die "the switch to $target failed; $active keeps serving"

@@ -7,13 +7,14 @@ readonly UAT_PROJECT="bank-uat"
 # https://localhost:5001 with GATEWAY_TLS=on (set by the deploy script: scripts/gateway-tls.sh).
 UAT_URL="http://localhost:5001"
 
-uc() { compose -p "$UAT_PROJECT" -f "$ROOT_DIR/compose/docker-compose.uat.yml" "$@"; }
+# Compose on UAT's project and file.
+uat_compose() { compose -p "$UAT_PROJECT" -f "$ROOT_DIR/compose/docker-compose.uat.yml" "$@"; }
 
 uat_diagnostics() {
   log "diagnostics: compose ps"
-  uc ps -a >&2 || true
+  uat_compose ps -a >&2 || true
   log "diagnostics: last logs"
-  uc logs --no-color --tail 60 >&2 || true
+  uat_compose logs --no-color --tail 60 >&2 || true
 }
 
 # `compose up -d`, failing fast on a crashed container instead of waiting for the health checks
@@ -51,9 +52,9 @@ uat_main() {
   export IMAGE_TAG="$tag"
   if [[ "$MODE" == build && "$ACTION" == deploy ]]; then
     log "building UAT images $(release_image "$IMAGE_NAME" "$tag" '{web,transactions,gateway}')"
-    uc build >&2 || die "image build failed"
+    uat_compose build >&2 || die "image build failed"
   fi
-  gateway_tls_install uc run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
+  gateway_tls_install uat_compose run --rm --no-deps -T --entrypoint gateway-tls-install gateway ||
     die "the certificate could not be installed in the gateway's volume"
   note_restart_counts "$UAT_PROJECT" transactions web gateway
   uat_up

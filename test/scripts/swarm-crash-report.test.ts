@@ -2,8 +2,9 @@
  * What the Swarm deploy prints when a task of the new colour fails (swarm_report_crash in
  * scripts/lib/deploy_swarm.sh): the failed task's own last log lines, fetched from the manager
  * with a time limit. The cluster tier once saw "timeout: failed to run command 'sw'" there instead
- * of the release's error. Run as the deploy runs it, sourced by bash, with a fake `docker` that
- * stands for `docker exec bank-node-1 docker …` and records what it was asked.
+ * of the release's error (sw was swarm_docker's old name: `timeout` cannot run a shell function).
+ * Run as the deploy runs it, sourced by bash, with a fake `docker` that stands for
+ * `docker exec bank-node-1 docker …` and records what it was asked.
  */
 import { expect } from 'chai';
 import { runWithFakeDocker } from '../helpers/fake-docker.js';
