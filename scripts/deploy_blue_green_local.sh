@@ -98,24 +98,27 @@ source "$ROOT_DIR/scripts/lib/deploy_backup.sh"
 # shellcheck source=scripts/lib/deploy_swarm.sh
 source "$ROOT_DIR/scripts/lib/deploy_swarm.sh"
 
-DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
-# Seconds of "Connection: close" before the reload, and public answers required from the new colour.
-DRAIN_NOTICE="${DRAIN_NOTICE:-1}"
-CONFIRM_COUNT="${CONFIRM_COUNT:-5}"
-CONFIRM_TIMEOUT="${CONFIRM_TIMEOUT:-10}"
-
+# The run's settings, resolved once (the list of every global a run uses, and who sets and reads
+# each one: "Deploy run state" at the top of scripts/lib/deploy_common.sh). Those that nothing
+# changes afterwards become readonly as soon as they are resolved.
+readonly ROOT_DIR DRAIN_NOTICE CONFIRM_COUNT CONFIRM_TIMEOUT DEPLOY_TEST_UPSTREAM_HOST
 deploy_params_resolve "$ROOT_DIR"
+readonly TARGET ACTION MODE PLATFORM IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR \
+  HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS
 gateway_tls_resolve
 prod_users_resolve
 # A deploy to a cluster that is not up stops here, before anything is written.
 if [[ "$PLATFORM" == swarm ]]; then swarm_require_cluster; fi
 START_MS="$(now_ms)"
-acquire_lock
+readonly START_MS
+acquire_lock "$TARGET"
 cd "$ROOT_DIR"
 compose_detect || exit 1
-use_env_file
+use_env_file "$TARGET"
+readonly ENV_FILE
 gateway_tls_prepare "$TARGET"
 PROD_URL="$(gateway_url 5002)" UAT_URL="$(gateway_url 5001)"
+readonly PROD_URL UAT_URL
 log "exposure: gateway on $GATEWAY_BIND_ADDRESS, ${PROD_URL%%:*}${SEED_DEMO_CUSTOMERS:+, demo customers: $SEED_DEMO_CUSTOMERS}"
 log "$ACTION $TARGET: MODE=$MODE release $(release_image "$IMAGE_NAME" "${IMAGE_TAG_PREVIOUS:-$IMAGE_TAG}" '*') RUN_SMOKE=$RUN_SMOKE state $(state_dir)"
 

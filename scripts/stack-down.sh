@@ -108,7 +108,7 @@ if [[ $delete_data -eq 1 && "$TARGET" != ci ]]; then
 fi
 
 # After the backup, not before: the backup script may take the target's lock itself.
-[[ "$TARGET" == ci ]] || acquire_lock
+[[ "$TARGET" == ci ]] || acquire_lock "$TARGET"
 
 if [[ $delete_data -eq 1 ]]; then
   target_compose down -v --remove-orphans

@@ -2,7 +2,61 @@
 # Helpers shared by scripts/deploy_blue_green_local.sh (sourced, not run): logging and exit codes,
 # the deploy lock, releases (images by name and tag), crash detection, diagnostics, smoke checks.
 
+# ---- Deploy run state ---------------------------------------------------------------------------
+# Every global a deploy run sets or reads, in one list: who sets it (>) and who reads it (<).
+# The helpers take what varies between calls (colour, release, tag, project, url) as arguments;
+# what is the same for the whole run is read from here. scripts/deploy_blue_green_local.sh
+# resolves the settings once, in this order, then makes the ones nothing changes afterwards
+# readonly (marked "ro"), so that a helper which assigns one by mistake fails at once.
+#
+# Settings, resolved before anything changes:
+#   ROOT_DIR           > the deploy script (ro)   < compose files, k6, wait_for_http.sh, db-backup.sh
+#   DEPLOY_NAME        > here (stack-down.sh: its own)   < log, refuse, the lock's message
+#   TARGET ACTION MODE PLATFORM IMAGE_TAG_PREVIOUS RUN_SMOKE PRUNE_UAT STOP_OLD_COLOR
+#   HEALTH_TIMEOUT DRAIN_TIMEOUT SMOKE_SECONDS
+#                      > deploy_params_resolve (ro)   < uat_main, prod_main, swarm_main and the
+#                        waits, drains and smoke checks they call; ACTION also
+#                        prod_backup_before_migrations (a rollback takes no backup)
+#   IMAGE_NAME IMAGE_TAG
+#                      > deploy_params_resolve; uat_main exports IMAGE_TAG as the tag it deploys;
+#                        prod_compose_release sets both for one compose command (so not ro)
+#                      < the compose files (interpolated), the *_main functions
+#   WEB_REPLICAS TRANSACTIONS_REPLICAS
+#                      > deploy_params_resolve (given, or empty on PROD), then
+#                        deploy_params_keep_replicas once the live colour is known (resolve_replicas
+#                        on Compose, swarm_main on the Swarm)   < start_colour, colour_runs,
+#                        wait_colour_ready, swarm_main; exported
+#   DEPLOY_REPLICAS_CHOICES   > deploy_params_keep_replicas   < resolve_replicas (its log line)
+#   DRAIN_NOTICE CONFIRM_COUNT CONFIRM_TIMEOUT DEPLOY_TEST_UPSTREAM_HOST
+#                      > here, from the environment (ro)   < switch_to, swarm_switch_to,
+#                        confirm_colour_serves; DEPLOY_TEST_UPSTREAM_HOST also deploy_params_resolve
+#   GATEWAY_TLS GATEWAY_BIND_ADDRESS GATEWAY_TLS_CERT_FILE GATEWAY_TLS_KEY_FILE
+#                      > gateway_tls_resolve, gateway_tls_prepare (scripts/gateway-tls.sh)
+#                      < gateway_tls_install, gateway_expose_prod, gateway_url, prod_users_resolve
+#   SEED_DEMO_CUSTOMERS  > prod_users_resolve   < the migrate job (compose/docker-compose.prod.yml)
+#   START_MS           > the deploy script, before the lock (ro)   < the elapsed times logged
+#   COMPOSE_ARGV       > compose_detect (scripts/lib/compose.sh)   < compose, uat_up
+#   ENV_FILE           > use_env_file (ro once set; exported: the compose files read it)
+#                      < compose, swarm_secrets_ensure, swarm_main
+#   PROD_URL UAT_URL   > deploy_prod.sh / deploy_uat.sh (http defaults), then the deploy script
+#                        from gateway_url once GATEWAY_TLS is known (ro)   < checks and log lines
+#   SWARM_STACK SWARM_MANAGER SWARM_SOCKET   > scripts/lib/swarm_manager.sh   < swarm_docker & co.
+#
+# Run state that changes as the deploy goes (declared next to the one file that owns it):
+#   RESTART_BASELINE   > note_restart_counts   < crashed_service (below)
+#   DRAINING           > drain_flag   < end_drain_on_exit, the EXIT trap (deploy_prod.sh)
+#   SWARM_*            the Swarm path's stack variables, task snapshots, drain flag and gateway
+#                      container (scripts/lib/deploy_swarm.sh, each one commented there)
+# -------------------------------------------------------------------------------------------------
+
 DEPLOY_NAME="deploy_blue_green_local"
+# Seconds of "Connection: close" before the reload, and public answers required from the new colour
+# (within CONFIRM_TIMEOUT seconds) before a switch counts as done.
+DRAIN_NOTICE="${DRAIN_NOTICE:-1}"
+CONFIRM_COUNT="${CONFIRM_COUNT:-5}"
+CONFIRM_TIMEOUT="${CONFIRM_TIMEOUT:-10}"
+# Test only: the upstream host written instead of web_<colour> (see the deploy script's header).
+DEPLOY_TEST_UPSTREAM_HOST="${DEPLOY_TEST_UPSTREAM_HOST:-}"
 
 log() { printf '[%s] %s\n' "$DEPLOY_NAME" "$*" >&2; }
 
@@ -21,27 +75,32 @@ elapsed_s() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1
 is_true() { [[ "$1" == "true" ]]; }
 
 # One deploy per target at a time, from whichever checkout: flock on <state>/<target>.lock, held
-# until this process exits. A second deploy is refused at once (exit 3) rather than queued.
+# on file descriptor 9 until this process exits (the fd outlives the function, which is the
+# point). A second deploy is refused at once (exit 3) rather than queued.
+#   acquire_lock TARGET
 acquire_lock() {
+  local target="$1" lock_file
   state_mkdir || exit 1
-  LOCK_FILE="$(state_dir)/$TARGET.lock"
-  exec 9>>"$LOCK_FILE"
+  lock_file="$(state_dir)/$target.lock"
+  exec 9>>"$lock_file"
   if ! flock -n 9; then
     printf '%s: another deploy of %s is running (lock %s held by pid %s); refused\n' \
-      "$DEPLOY_NAME" "$TARGET" "$LOCK_FILE" "$(cat "$LOCK_FILE.pid" 2>/dev/null || echo '?')" >&2
+      "$DEPLOY_NAME" "$target" "$lock_file" "$(cat "$lock_file.pid" 2>/dev/null || echo '?')" >&2
     exit 3
   fi
-  echo "$$" >"$LOCK_FILE.pid"
+  echo "$$" >"$lock_file.pid"
 }
 
-# ENV_FILE (what the compose files read): the one given, else the state directory's, created on
-# the first deploy only.
+# Sets and exports ENV_FILE (what the compose files read): the one given, else the state
+# directory's, created on the first deploy only.
+#   use_env_file TARGET
 use_env_file() {
+  local target="$1"
   if [[ -n "${ENV_FILE:-}" ]]; then
     [[ -f "$ENV_FILE" ]] || refuse "ENV_FILE $ENV_FILE does not exist"
   else
-    state_env_ensure "$TARGET" "$ROOT_DIR/compose/.env.$TARGET.example" || die "no usable env file for $TARGET"
-    ENV_FILE="$(state_env_file "$TARGET")"
+    state_env_ensure "$target" "$ROOT_DIR/compose/.env.$target.example" || die "no usable env file for $target"
+    ENV_FILE="$(state_env_file "$target")"
   fi
   export ENV_FILE
 }
