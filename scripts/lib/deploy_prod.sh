@@ -226,6 +226,7 @@ old_gateway_workers() {
     [[ "$(tr "\0" " " <"$f" 2>/dev/null)" == "nginx: worker process is shutting"* ]] && n=$((n + 1)); done; echo "$n"' 2>/dev/null || echo 0
 }
 
+# true while the drain flag is up in the gateway: end_drain_on_exit (the EXIT trap) takes it down.
 DRAINING=false
 drain_flag() {
   if [[ "$1" == on ]]; then

@@ -59,6 +59,7 @@ swarm_gateway_exec() {
 # The stack's variables: the colours' images and replicas, the gateway's. Filled from the live
 # services, then changed for the target colour only.
 declare -gA SWARM_VARS=()
+# --env options of the migrate job: the env file's settings the seed needs (set by swarm_main).
 SWARM_JOB_ENV=()
 swarm_read_stack() {
   local ids name image replicas env key
@@ -283,7 +284,11 @@ swarm_diagnostics() {
 # The cluster's public port answers from `colour` (deploy_common.sh: confirm_colour_serves).
 swarm_confirm_public() { confirm_colour_serves "$SWARM_URL" "$1"; }
 
+# true while the drain flag may be up in the gateway: the EXIT trap takes it down.
 SWARM_DRAINING=false
+# Seconds from the start of the run to the public URL answering from the new colour, set by
+# swarm_switch_to for swarm_main's log line.
+SWARM_SERVED_AFTER=""
 swarm_end_drain_on_exit() {
   if [[ "$SWARM_DRAINING" == true ]]; then swarm_gateway_exec rm -f "$SWARM_DRAIN_FLAG" >/dev/null 2>&1 || true; fi
 }
