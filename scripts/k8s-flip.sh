@@ -51,9 +51,10 @@ done
 [[ -z "$VERIFY_URL" || "$VERIFY_URL" =~ ^https?:// ]] || refuse "VERIFY_URL must start with http:// or https://, got '$VERIFY_URL'"
 command -v kubectl >/dev/null 2>&1 || die "kubectl not found on PATH"
 
-k() { kubectl --namespace "$NAMESPACE" "$@"; }
+# kubectl on the namespace of this flip (NAMESPACE).
+kubectl_ns() { kubectl --namespace "$NAMESPACE" "$@"; }
 
-current="$(k get service "$K8S_FLIP_SERVICE" -o jsonpath='{.spec.selector.color}')" ||
+current="$(kubectl_ns get service "$K8S_FLIP_SERVICE" -o jsonpath='{.spec.selector.color}')" ||
   die "cannot read the Service $K8S_FLIP_SERVICE in namespace $NAMESPACE (is the overlay applied, is the context right?)"
 if [[ "$current" == "$TARGET" ]]; then
   log "Service $K8S_FLIP_SERVICE already selects $TARGET; nothing to do"
@@ -63,16 +64,16 @@ k8s_flip_colour_valid "$current" || die "the Service $K8S_FLIP_SERVICE selects c
 
 # 1. The new colour ready: rolled out, every desired replica ready.
 for deployment in "transactions-$TARGET" "web-$TARGET"; do
-  k rollout status "deployment/$deployment" --timeout="${ROLLOUT_TIMEOUT}s" >&2 ||
+  kubectl_ns rollout status "deployment/$deployment" --timeout="${ROLLOUT_TIMEOUT}s" >&2 ||
     die "deployment/$deployment not rolled out after ${ROLLOUT_TIMEOUT}s; $current still serves"
-  read -r desired ready < <(k get deployment "$deployment" -o jsonpath='{.spec.replicas} {.status.readyReplicas}{"\n"}') || true
+  read -r desired ready < <(kubectl_ns get deployment "$deployment" -o jsonpath='{.spec.replicas} {.status.readyReplicas}{"\n"}') || true
   k8s_flip_ready "${desired:-0}" "${ready:-0}" ||
     die "deployment/$deployment has ${ready:-0} of ${desired:-0} replicas ready; $current still serves"
 done
 
 # The endpoints the Service routes to, as "<pod> <ready>" lines.
 endpoints() {
-  k get endpointslices -l "kubernetes.io/service-name=$K8S_FLIP_SERVICE" \
+  kubectl_ns get endpointslices -l "kubernetes.io/service-name=$K8S_FLIP_SERVICE" \
     -o jsonpath='{range .items[*].endpoints[*]}{.targetRef.name}{" "}{.conditions.ready}{"\n"}{end}'
 }
 
@@ -89,7 +90,7 @@ public_answers_from() {
 
 verify() {
   local colour="$1" deadline=$((SECONDS + VERIFY_TIMEOUT))
-  until [[ "$(k get service "$K8S_FLIP_SERVICE" -o jsonpath='{.spec.selector.color}')" == "$colour" ]] &&
+  until [[ "$(kubectl_ns get service "$K8S_FLIP_SERVICE" -o jsonpath='{.spec.selector.color}')" == "$colour" ]] &&
     endpoints | k8s_flip_endpoints_serve "$colour"; do
     ((SECONDS < deadline)) || return 1
     sleep 1
@@ -99,7 +100,7 @@ verify() {
 
 # 2. The flip: one label of the Service's selector.
 log "Service $K8S_FLIP_SERVICE: $current -> $TARGET (namespace $NAMESPACE)"
-k patch service "$K8S_FLIP_SERVICE" --type=merge -p "$(k8s_flip_patch "$TARGET")" >&2 ||
+kubectl_ns patch service "$K8S_FLIP_SERVICE" --type=merge -p "$(k8s_flip_patch "$TARGET")" >&2 ||
   die "the patch was refused; $current still serves"
 
 # 3. Verify, else flip back.
@@ -108,7 +109,7 @@ if verify "$TARGET"; then
   exit 0
 fi
 log "$TARGET does not serve through $K8S_FLIP_SERVICE after ${VERIFY_TIMEOUT}s; flipping back to $current"
-if k patch service "$K8S_FLIP_SERVICE" --type=merge -p "$(k8s_flip_patch "$current")" >&2 && verify "$current"; then
+if kubectl_ns patch service "$K8S_FLIP_SERVICE" --type=merge -p "$(k8s_flip_patch "$current")" >&2 && verify "$current"; then
   die "flip to $TARGET failed verification; back on $current"
 fi
 log "FAILED: flip to $TARGET failed verification, and flipping back to $current failed too: an operator must look (kubectl -n $NAMESPACE get service,endpointslices)"
