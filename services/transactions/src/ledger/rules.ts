@@ -2,19 +2,18 @@ import type { Knex } from 'knex';
 import { dbClient } from '#shared/db.js';
 
 /**
- * THE MONEY RULE: every invariant the bank keeps, the name the database knows it by, and the
- * posting itself. This is the only place posting is written; the database enforces all of it,
- * whatever code (this release, the other colour's release, a manual query) writes the rows.
+ * FROZEN: the trigger SQL that shipped migrations 20261201000100 and 20261202000300 run, kept
+ * byte for byte as they ran it (docs/ARCHITECTURE.md §5; test/unit/migrations-released.test.ts
+ * refuses any change nobody has reviewed). Only migrations import this file. The
+ * services read the rule names from rule-catalogue.ts and SQLite refusals with sqlite-refusal.ts.
  *
  * Posting lives in SQL (triggers), not in TypeScript: a transfer is one INSERT into `transfers`,
  * and that statement moves both balances and writes both journal lines, all or nothing. That is
- * one round trip per transfer (the throughput target of `npm run bench:transfers` holds on both
- * databases), and the release still running as the other colour during a blue/green flip, which
- * also inserts rows and relies on the database to post them, gets exactly the same rule.
+ * one round trip per transfer, and the release still running as the other colour during a
+ * blue/green flip gets exactly the same rule.
  *
- * To change a rule (for example to allow an overdraft limit, see `balanceMayStand`), edit it here
- * and add a migration in ../migrations that calls `installMoneyRule` (and adds any column the new
- * rule reads); `npm run db:migrate` then reinstalls every object below.
+ * To change a rule (for example to allow an overdraft limit, see `balanceMayStand`), do not edit
+ * this file: write a new migration that holds its own SQL (docs/ARCHITECTURE.md §3).
  */
 export const RULES = {
   /** A customer account's balance never goes below zero; only settlement accounts may. */
