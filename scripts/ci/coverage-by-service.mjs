@@ -8,15 +8,17 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Lines and branches covered (%), per service: the figures of main at b3fef71 (5 Dec 2026:
- * shared 74.44/87.23, web 89.90/86.74, transactions 78.13/88.90, jobs 80.84/79.45), rounded down
- * to the whole point, because timing-dependent paths (retries, shutdown) move a few lines a run.
+ * Lines and branches covered (%), per service. Measured on main at b3fef71 (5 Dec 2026):
+ * shared 74.44/87.23, web 89.90/86.74, transactions 78.13/88.90, jobs 80.84/79.45. The floors sit
+ * 1.5 points below, rounded down: c8's figures move between two runs of the same commit (a
+ * timing-dependent path, one branch of the small jobs service is 1.4 points), while a lost test
+ * file or an untested module costs several points.
  */
 const FLOORS = {
-  shared: { lines: 74, branches: 87 },
-  web: { lines: 89, branches: 86 },
-  transactions: { lines: 78, branches: 88 },
-  jobs: { lines: 80, branches: 79 },
+  shared: { lines: 72, branches: 85 },
+  web: { lines: 88, branches: 85 },
+  transactions: { lines: 76, branches: 87 },
+  jobs: { lines: 79, branches: 77 },
 };
 
 const lcovPath = process.argv[2] ?? 'reports/coverage/lcov.info';
