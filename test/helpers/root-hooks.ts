@@ -1,5 +1,11 @@
 import { stopPostgres } from './postgres.js';
 
+// Coverage is this process's only. Mocha loads the TypeScript through tsx's CommonJS hook, while a
+// child a test spawns (`node --import tsx services/jobs/src/cli.ts`) compiles the same files as ES
+// modules: c8 would merge the two processes' counts by byte offset over two different outputs, and
+// showed lines every transfer runs as never run. Children still run; they just report nothing.
+delete process.env.NODE_V8_COVERAGE;
+
 /**
  * A timeout per tier, by the test file's directory: unit tests touch no I/O and must be quick;
  * integration and script tests start real servers and databases. A suite or test that sets its
