@@ -8,17 +8,17 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Lines and branches covered (%), per service. Measured on main at b3fef71 (5 Dec 2026):
- * shared 74.44/87.23, web 89.90/86.74, transactions 78.13/88.90, jobs 80.84/79.45. The floors sit
- * 1.5 points below, rounded down: c8's figures move between two runs of the same commit (a
- * timing-dependent path, one branch of the small jobs service is 1.4 points), while a lost test
- * file or an untested module costs several points.
+ * Lines and branches covered (%), per service. Measured on main at b3fef71 (5 Dec 2026), with
+ * coverage taken from the mocha process only (test/helpers/root-hooks.ts says why): shared
+ * 88.81/87.31, web 96.43/86.42, transactions 96.33/86.54, jobs 58.76/87.01 (its cli.ts runs only
+ * in child processes). The floors sit 1.5 points below, rounded down: two runs of one commit differ
+ * a little (timing-dependent paths), while a lost test file costs several points.
  */
 const FLOORS = {
-  shared: { lines: 72, branches: 85 },
-  web: { lines: 88, branches: 85 },
-  transactions: { lines: 76, branches: 87 },
-  jobs: { lines: 79, branches: 77 },
+  shared: { lines: 87, branches: 85 },
+  web: { lines: 94, branches: 84 },
+  transactions: { lines: 94, branches: 85 },
+  jobs: { lines: 57, branches: 85 },
 };
 
 const lcovPath = process.argv[2] ?? 'reports/coverage/lcov.info';

@@ -453,4 +453,15 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
     const unknown = await client.get('/api/accounts', 987654).expect(401);
     expect(unknown.body.error.code).to.equal('unknown_user');
   });
+
+  it('refuses a correctly signed call whose acting user is not a user id (0, negative, a name, too long)', async () => {
+    for (const actingUser of ['0', '-1', 'alice', '01', '12345678901']) {
+      const res = await client.get('/api/accounts', actingUser);
+      expect(res.status, actingUser).to.equal(401);
+      expect(res.body.error, actingUser).to.include({
+        code: 'invalid_signature',
+        message: 'Requête non authentifiée.',
+      });
+    }
+  });
 });
