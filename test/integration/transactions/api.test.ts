@@ -251,6 +251,8 @@ describeEachDatabase('transactions API: accounts, transfers, history, ledger', (
         [{ fromAccount: 'not-an-account', to: bob.username, amount: '1.00' }, 404, 'unknown_account'],
         [{ fromAccount: alice.primary, to: 'nobody-here-xyz', amount: '1.00' }, 404, 'unknown_recipient'],
         [{ fromAccount: alice.primary, to: 'FT1000000000', amount: '1.00' }, 404, 'unknown_recipient'],
+        // Shaped like an account number but too short: still only ever an account number.
+        [{ fromAccount: alice.primary, to: 'ft 123', amount: '1.00' }, 404, 'unknown_recipient'],
       ];
       const usd = await client.post('/api/accounts', bob.id, { idempotencyKey: newKey(), currency: 'USD' }).expect(201);
       cases.push([
