@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import pino from 'pino';
+import { createDb } from '#shared/db.js';
 import { parseAmount } from '#shared/contract/money.js';
 import { purgeRefusedTransfers, startHousekeeping } from '#transactions/housekeeping.js';
 import { executeMovement } from '#transactions/ledger/transfers.js';
@@ -57,5 +62,24 @@ describeEachDatabase('purge of old refused transfers', ({ db }) => {
       await housekeeping.stop();
     }
     expect(await db()('transfers').where({ initiated_by: payer.id, status: 'failed' }).first()).to.equal(undefined);
+  });
+});
+
+describe('the purge of refused transfers when the database is away', () => {
+  it('logs a warning each round and keeps running, instead of stopping the service', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bank-purge-'));
+    const db = createDb(`sqlite://${join(dir, 'bank.db')}`);
+    await db.destroy(); // every query now fails, as when the database is unreachable
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const housekeeping = startHousekeeping(db, logger, { intervalMs: 10, retentionDays: 1 });
+    try {
+      for (let i = 0; i < 200 && lines.length < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      await housekeeping.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(lines.length, 'two rounds logged').to.be.at.least(2);
+    for (const line of lines) expect(line).to.include({ level: 40, msg: 'purge of old refused transfers failed' });
   });
 });
